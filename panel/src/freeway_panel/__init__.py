@@ -1,0 +1,1 @@
+"""Freeway's bundled web panel: a plugin contributing routes under ``/panel``."""
