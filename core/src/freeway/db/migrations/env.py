@@ -1,6 +1,7 @@
 """Alembic environment: runs on the connection handed over by ``freeway.db.migrate``."""
 
 from alembic import context
+
 from freeway.db.models import Base
 
 connection = context.config.attributes.get("connection")

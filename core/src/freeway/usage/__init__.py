@@ -1,0 +1,1 @@
+"""Usage records, the batching queue, sinks and the daily rollup."""
