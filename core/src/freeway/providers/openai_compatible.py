@@ -15,6 +15,7 @@ Every step is an overridable method, so a subclass changes only what differs:
 * ``parse_model(raw)`` — one ``/models`` entry to a :class:`Model` (``None`` = skip);
 * ``parse_response(data)`` / ``parse_chunk(data)`` — upstream JSON to our structs;
 * ``stream_error(data)`` — an ``{"error": …}`` event inside a stream to an error;
+* ``check_response(response)`` — a non-2xx answer to an error;
 * ``build_image_body`` / ``parse_image_response`` — ``/images/generations``.
 
 Transport failures and non-2xx answers become :mod:`freeway.errors` errors through
@@ -208,7 +209,7 @@ class OpenAICompatibleProvider:
             async with self.client.stream(
                 "POST", self.url("/chat/completions"), content=body, headers=headers
             ) as response:
-                await raise_for_upstream(self.name, response)
+                await self.check_response(response)
                 async for event in aiter_sse(response.aiter_bytes()):
                     data = event.data
                     if data == "[DONE]":
@@ -262,18 +263,26 @@ class OpenAICompatibleProvider:
 
     # --- plumbing -------------------------------------------------------------------
 
+    async def check_response(self, response: httpx.Response) -> None:
+        """Raise the mapped error when ``response`` is not 2xx.
+
+        Override to read an upstream's own error body (extra retry hints, moderation
+        flags) or to look at response headers; call ``super()`` for the default.
+        """
+        await raise_for_upstream(self.name, response)
+
     async def get_json(self, path: str) -> Any:
         """``GET`` an endpoint and decode its JSON, mapping every failure."""
         with upstream_errors(self.name):
             response = await self.client.get(self.url(path), headers=self.headers())
-            await raise_for_upstream(self.name, response)
+            await self.check_response(response)
             return self.decode(response.content)
 
     async def post_json(self, path: str, body: bytes) -> Any:
         """``POST`` JSON bytes and decode the JSON answer, mapping every failure."""
         with upstream_errors(self.name):
             response = await self.client.post(self.url(path), content=body, headers=self.headers())
-            await raise_for_upstream(self.name, response)
+            await self.check_response(response)
             return self.decode(response.content)
 
     def decode(self, raw: bytes | str) -> Any:
