@@ -85,7 +85,8 @@ def get_plugin_manager(
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin_name!r}: {exc}") from exc
+        name = plugin_name_of(pm, exc.plugin)
+        raise PluginError(f"plugin {name!r}: {exc}") from exc
     return pm
 
 
@@ -151,9 +152,11 @@ def describe_plugins(settings: Settings) -> list[PluginInfo]:
             except Exception as exc:
                 info.enabled, info.reason = False, f"broken: {type(exc).__name__}: {exc}"
                 continue
-            if not providers:
+            if not providers and ep.name != CORE_PLUGIN:  # core's are optional config
                 info.enabled = False
                 info.reason = f"no {ep.name.upper()}_API_KEY"
+            elif not providers:
+                pass
             else:
                 info.reason = "providers: " + ", ".join(p.name for p in providers)
     return infos

@@ -284,8 +284,9 @@ def load_settings(
 
     values: dict[str, Any] = {}
     for env_name, (field, parse) in _ENV_FIELDS.items():
-        if env_name in raw:
-            values[field] = parse(env_name, raw[env_name].strip())
+        value = raw.get(env_name, "").strip()
+        if value:  # an empty variable (as in .env.example) means "not set"
+            values[field] = parse(env_name, value)
 
     values.update(_parse_tables(tables))
     settings = Settings(**values, raw=raw)
