@@ -5,9 +5,13 @@ Each area contributes its built-ins here exactly as a third-party plugin would.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from freeway.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from freeway.providers import Provider
+    from freeway.settings import Settings
 
 
 @hookimpl
@@ -16,3 +20,25 @@ def freeway_routes() -> list[Any]:
     from freeway.api import core_route_handlers
 
     return core_route_handlers()
+
+
+@hookimpl
+def freeway_providers(settings: Settings) -> list[Provider]:
+    """One generic OpenAI-compatible adapter per ``[providers.<name>]`` table.
+
+    ``api_key`` falls back to ``<NAME>_API_KEY`` so the secret can stay out of the
+    file; ``models`` (optional) replaces the upstream's ``/models`` list.
+    """
+    from freeway.http import shared_client
+    from freeway.providers.openai_compatible import OpenAICompatibleProvider
+
+    return [
+        OpenAICompatibleProvider(
+            name,
+            base_url=config.base_url,
+            api_key=config.api_key or settings.provider_setting(name, "api_key"),
+            client=shared_client(settings),
+            models=config.models or None,
+        )
+        for name, config in settings.providers.items()
+    ]

@@ -152,11 +152,9 @@ def describe_plugins(settings: Settings) -> list[PluginInfo]:
             except Exception as exc:
                 info.enabled, info.reason = False, f"broken: {type(exc).__name__}: {exc}"
                 continue
-            if not providers and ep.name != CORE_PLUGIN:  # core's are optional config
+            if providers:
+                info.reason = "providers: " + ", ".join(p.name for p in providers)
+            elif ep.name != CORE_PLUGIN:  # core's config-declared upstreams are optional
                 info.enabled = False
                 info.reason = f"no {ep.name.upper()}_API_KEY"
-            elif not providers:
-                pass
-            else:
-                info.reason = "providers: " + ", ".join(p.name for p in providers)
     return infos

@@ -4,6 +4,7 @@ This is a public module: plugins import from here.
 """
 
 from freeway.providers.base import Provider
+from freeway.providers.openai_compatible import OpenAICompatibleProvider
 from freeway.providers.types import (
     ChatChunk,
     ChatMessage,
@@ -37,6 +38,7 @@ __all__ = [
     "ImageRequest",
     "ImageResponse",
     "Model",
+    "OpenAICompatibleProvider",
     "Provider",
     "StreamOptions",
     "Usage",
