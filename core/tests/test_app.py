@@ -7,6 +7,7 @@ import re
 import msgspec
 import pytest
 from litestar import post
+from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
 from freeway import __version__
@@ -20,7 +21,7 @@ class Echo(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @post("/echo", sync_to_thread=False)
-def echo(data: Echo) -> dict[str, object]:
+def echo(data: JSONBody[Echo]) -> dict[str, object]:
     return {"name": data.name, "count": data.count}
 
 
