@@ -225,3 +225,21 @@ async def test_no_auth_header_without_api_key() -> None:
     upstream = Upstream()
     await make(upstream, api_key=None).chat(request())
     assert "authorization" not in upstream.requests[-1].headers
+
+
+async def test_subclasses_can_remap_http_errors_in_one_place() -> None:
+    class QuotaAware(OpenAICompatibleProvider):
+        async def check_response(self, response: httpx.Response) -> None:
+            if response.status_code == 429:
+                raise UpstreamBadRequest("out of credit", provider=self.name)
+            await super().check_response(response)
+
+    upstream = Upstream(lambda r: httpx.Response(429, json={"error": {"message": "quota"}}))
+    client = httpx.AsyncClient(transport=httpx.MockTransport(upstream))
+    provider = QuotaAware("q", base_url="http://u/v1", api_key=None, client=client)
+    with pytest.raises(UpstreamBadRequest, match="out of credit"):
+        await provider.chat(request())
+    with pytest.raises(UpstreamBadRequest, match="out of credit"):
+        [c async for c in provider.stream_chat(request())]
+    with pytest.raises(UpstreamBadRequest, match="out of credit"):
+        await provider.list_models()
