@@ -42,3 +42,14 @@ def freeway_providers(settings: Settings) -> list[Provider]:
         )
         for name, config in settings.providers.items()
     ]
+
+
+@hookimpl
+def freeway_usage_sinks(settings: Settings) -> list[Any]:
+    """The database sink, and the JSON-lines file sink when ``USAGE_JSONL_PATH`` is set."""
+    from freeway.usage.sinks import DatabaseSink, JsonlSink
+
+    sinks: list[Any] = [DatabaseSink()]
+    if settings.usage_jsonl_path is not None:
+        sinks.append(JsonlSink(settings.usage_jsonl_path))
+    return sinks

@@ -92,6 +92,11 @@ class Settings(msgspec.Struct, kw_only=True):
     usage_queue_size: int = 10_000
     usage_batch_size: int = 500
     usage_flush_interval: float = 1.0
+    usage_drain_timeout: float = 10.0
+    usage_sinks: list[str] | None = None
+    usage_jsonl_path: Path | None = None
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
 
     # Every raw variable seen (toml top-level, .env, environment), so plugins can
     # read their own `<NAME>_API_KEY` without core knowing provider names.
@@ -204,6 +209,11 @@ _ENV_FIELDS: dict[str, tuple[str, Any]] = {
     "FREEWAY_USAGE_QUEUE_SIZE": ("usage_queue_size", lambda n, v: _int(n, v, 1)),
     "FREEWAY_USAGE_BATCH_SIZE": ("usage_batch_size", lambda n, v: _int(n, v, 1)),
     "FREEWAY_USAGE_FLUSH_INTERVAL": ("usage_flush_interval", _float),
+    "FREEWAY_USAGE_DRAIN_TIMEOUT": ("usage_drain_timeout", _float),
+    "FREEWAY_USAGE_SINKS": ("usage_sinks", lambda n, v: _csv(v)),
+    "USAGE_JSONL_PATH": ("usage_jsonl_path", lambda n, v: Path(v) if v else None),
+    "FREEWAY_BREAKER_THRESHOLD": ("breaker_threshold", lambda n, v: _int(n, v, 1)),
+    "FREEWAY_BREAKER_COOLDOWN": ("breaker_cooldown", _float),
 }
 # The seed's names for the jobs dashboard credentials.
 _ALIASES = {"HANGFIRE_USERNAME": "JOBS_USERNAME", "HANGFIRE_PASSWORD": "JOBS_PASSWORD"}

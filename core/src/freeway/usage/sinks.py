@@ -1,0 +1,190 @@
+"""The built-in usage sinks: the database (default) and a JSON-lines file.
+
+:class:`DatabaseSink` writes one batch in one transaction: a bulk insert into
+``usage_logs`` and an upsert into ``usage_daily`` whose counters are added in SQL
+(``ON CONFLICT … DO UPDATE SET requests = usage_daily.requests + excluded.requests``,
+the latency histogram merged element-wise), so any number of replicas can write the
+same day/project/model/provider row and every count stays exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlalchemy import insert, literal_column
+from sqlalchemy.dialects import postgresql, sqlite
+
+from freeway.db.models import UsageDaily, UsageLog
+from freeway.usage.buckets import HISTOGRAM_SIZE, bucket_index
+from freeway.usage.records import UsageRecord
+
+log = logging.getLogger(__name__)
+
+_ADDED = (
+    "requests",
+    "errors",
+    "cancelled",
+    "fallbacks",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cost_usd",
+    "latency_ms_sum",
+)
+
+# Element-wise sum of the stored and the incoming histogram (either may be shorter).
+_PG_HISTOGRAM = """COALESCE((
+  SELECT jsonb_agg(COALESCE(a.v::bigint, 0) + COALESCE(b.v::bigint, 0)
+                   ORDER BY COALESCE(a.i, b.i))
+  FROM jsonb_array_elements_text(usage_daily.latency_histogram) WITH ORDINALITY AS a(v, i)
+  FULL JOIN jsonb_array_elements_text(excluded.latency_histogram) WITH ORDINALITY AS b(v, i)
+    ON a.i = b.i
+), '[]'::jsonb)"""
+_SQLITE_HISTOGRAM = """(
+  SELECT json_group_array(v) FROM (
+    SELECT COALESCE(a.value, 0) + COALESCE(b.value, 0) AS v
+    FROM json_each(usage_daily.latency_histogram) AS a
+    FULL JOIN json_each(excluded.latency_histogram) AS b ON a.key = b.key
+    ORDER BY COALESCE(a.key, b.key)
+  )
+)"""
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        log.debug("usage: project id %r is not a UUID, stored as NULL", value)
+        return None
+
+
+def log_row(record: UsageRecord) -> dict[str, Any]:
+    """The ``usage_logs`` row of one record."""
+    return {
+        "request_id": record.request_id[:64],
+        "project_id": _uuid(record.project_id),
+        "created_at": record.created_at,
+        "requested_model": record.requested_model[:255],
+        "model": record.model,
+        "provider": record.provider,
+        "prompt_tokens": record.prompt_tokens,
+        "completion_tokens": record.completion_tokens,
+        "total_tokens": record.total_tokens,
+        "cost_usd": record.cost_usd,
+        "latency_ms": record.latency_ms,
+        "ttft_ms": record.ttft_ms,
+        "status": record.status,
+        "error_code": record.error_code,
+        "stream": record.stream,
+        "fallback_count": record.fallback_count,
+        "endpoint": record.endpoint,
+    }
+
+
+def daily_rows(batch: list[UsageRecord]) -> list[dict[str, Any]]:
+    """The batch summed per (UTC day, project, model, provider); projectless records
+    are not rolled up."""
+    groups: dict[tuple[dt.date, uuid.UUID, str, str], dict[str, Any]] = {}
+    for record in batch:
+        project = _uuid(record.project_id)
+        if project is None:
+            continue
+        day = record.created_at.astimezone(dt.UTC).date()
+        key = (day, project, record.model or "", record.provider or "")
+        row = groups.get(key)
+        if row is None:
+            row = dict.fromkeys(_ADDED, 0)
+            row.update(day=day, project_id=project, model=key[2], provider=key[3])
+            row["latency_histogram"] = [0] * HISTOGRAM_SIZE
+            row["cost_usd"] = 0.0
+            row["latency_ms_sum"] = 0.0
+            groups[key] = row
+        row["requests"] += 1
+        row["errors"] += record.status == "error"
+        row["cancelled"] += record.status == "cancelled"
+        row["fallbacks"] += record.fallback_count
+        row["prompt_tokens"] += record.prompt_tokens
+        row["completion_tokens"] += record.completion_tokens
+        row["total_tokens"] += record.total_tokens
+        row["cost_usd"] += record.cost_usd
+        row["latency_ms_sum"] += record.latency_ms
+        row["latency_histogram"][bucket_index(record.latency_ms)] += 1
+    return list(groups.values())
+
+
+def _upsert(dialect: str) -> Any:
+    table = UsageDaily.__table__
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table)
+        histogram = _PG_HISTOGRAM
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table)
+        histogram = _SQLITE_HISTOGRAM
+    else:
+        raise NotImplementedError(f"usage rollup does not support the {dialect} dialect")
+    updates = {name: table.c[name] + stmt.excluded[name] for name in _ADDED}
+    updates["latency_histogram"] = literal_column(histogram)
+    return stmt.on_conflict_do_update(
+        index_elements=["day", "project_id", "model", "provider"], set_=updates
+    )
+
+
+class DatabaseSink:
+    """The default sink: ``usage_logs`` rows and the ``usage_daily`` rollup."""
+
+    name = "database"
+
+    def __init__(self) -> None:
+        self._db: Any = None
+        self._upsert: Any = None
+
+    async def start(self, gateway: Any) -> None:
+        """Use the gateway's database."""
+        self.bind(gateway.db)
+
+    def bind(self, db: Any) -> None:
+        """Write to ``db`` (a :class:`freeway.db.engine.Database`)."""
+        self._db = db
+        self._upsert = _upsert(db.dialect)
+
+    async def write(self, batch: list[UsageRecord]) -> None:
+        """Insert the batch and update the rollup, in one transaction."""
+        if self._db is None:
+            raise RuntimeError("database sink used before start()")
+        rows = [log_row(r) for r in batch]
+        daily = daily_rows(batch)
+        async with self._db.engine.begin() as conn:
+            await conn.execute(insert(UsageLog.__table__), rows)
+            if daily:
+                await conn.execute(self._upsert, daily)
+
+
+class JsonlSink:
+    """Appends each record as one JSON line to a file (``USAGE_JSONL_PATH``), e.g. for
+    a log shipper."""
+
+    name = "jsonl"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._encoder = msgspec.json.Encoder()
+        self._lock = asyncio.Lock()
+
+    async def write(self, batch: list[UsageRecord]) -> None:
+        """Append the batch (in a thread: file I/O stays off the event loop)."""
+        data = b"".join(self._encoder.encode(r) + b"\n" for r in batch)
+        async with self._lock:
+            await asyncio.to_thread(self._append, data)
+
+    def _append(self, data: bytes) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("ab") as fh:
+            fh.write(data)

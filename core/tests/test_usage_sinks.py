@@ -1,0 +1,164 @@
+"""The database sink: usage_logs rows and an exact, additive usage_daily rollup."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+import msgspec
+import pytest
+from sqlalchemy import func, select
+
+from freeway.db import create_database, upgrade
+from freeway.db.models import UsageDaily, UsageLog
+from freeway.usage.buckets import HISTOGRAM_SIZE, bucket_index
+from freeway.usage.records import UsageRecord
+from freeway.usage.sinks import DatabaseSink, JsonlSink
+
+PROJECT = str(uuid.uuid4())
+DAY = dt.datetime(2025, 3, 4, 23, 59, tzinfo=dt.UTC)
+
+
+def record(**fields) -> UsageRecord:
+    base = dict(
+        request_id=uuid.uuid4().hex,
+        project_id=PROJECT,
+        created_at=DAY,
+        requested_model="free",
+        model="fake/m1",
+        provider="fake",
+        prompt_tokens=10,
+        completion_tokens=5,
+        total_tokens=15,
+        cost_usd=0.001,
+        latency_ms=42.0,
+    )
+    base.update(fields)
+    return UsageRecord(**base)
+
+
+@pytest.fixture
+async def db(settings, database_url):
+    database = create_database(settings, database_url)
+    await upgrade(database)
+    yield database
+    await database.dispose()
+
+
+async def daily(db) -> list[UsageDaily]:
+    async with db.sessionmaker() as session:
+        return list((await session.scalars(select(UsageDaily).order_by(UsageDaily.model))).all())
+
+
+async def test_a_batch_becomes_log_rows_and_one_rollup_row_per_key(db):
+    sink = DatabaseSink()
+    sink.bind(db)
+    await sink.write(
+        [
+            record(),
+            record(status="error", error_code="provider_timeout", latency_ms=3000.0),
+            record(status="cancelled", fallback_count=2, stream=True, ttft_ms=12.5),
+            record(
+                model=None,
+                provider=None,
+                status="error",
+                prompt_tokens=0,
+                completion_tokens=0,
+                total_tokens=0,
+                cost_usd=0.0,
+            ),
+            record(project_id=None),  # unauthenticated: logged, not rolled up
+        ]
+    )
+    async with db.sessionmaker() as session:
+        logs = (await session.scalars(select(UsageLog).order_by(UsageLog.id))).all()
+    assert len(logs) == 5
+    assert logs[0].project_id == uuid.UUID(PROJECT)
+    assert logs[2].stream is True and logs[2].ttft_ms == 12.5 and logs[2].status == "cancelled"
+    assert logs[3].model is None
+    assert logs[4].project_id is None
+
+    rows = await daily(db)
+    assert [(r.model, r.provider) for r in rows] == [("", ""), ("fake/m1", "fake")]
+    unserved, served = rows
+    assert unserved.requests == 1 and unserved.errors == 1
+    assert served.day == dt.date(2025, 3, 4)
+    assert served.requests == 3
+    assert served.errors == 1
+    assert served.cancelled == 1
+    assert served.fallbacks == 2
+    assert (served.prompt_tokens, served.completion_tokens, served.total_tokens) == (30, 15, 45)
+    assert served.cost_usd == pytest.approx(0.003)
+    assert served.latency_ms_sum == pytest.approx(42 + 3000 + 42)
+    expected = [0] * HISTOGRAM_SIZE
+    expected[bucket_index(42)] = 2
+    expected[bucket_index(3000)] = 1
+    assert served.latency_histogram == expected
+
+
+async def test_later_batches_add_to_the_rollup_and_merge_histograms(db):
+    sink = DatabaseSink()
+    sink.bind(db)
+    await sink.write([record(latency_ms=1.0)])
+    await sink.write([record(latency_ms=1.0), record(latency_ms=200_000.0, cost_usd=0.5)])
+    (row,) = await daily(db)
+    assert row.requests == 3
+    assert row.cost_usd == pytest.approx(0.502)
+    assert row.latency_histogram[bucket_index(1.0)] == 2
+    assert row.latency_histogram[-1] == 1
+    assert sum(row.latency_histogram) == 3
+
+
+async def test_records_on_two_utc_days_roll_up_separately(db):
+    sink = DatabaseSink()
+    sink.bind(db)
+    next_day = DAY + dt.timedelta(minutes=2)
+    local = DAY.astimezone(dt.timezone(dt.timedelta(hours=5)))  # same instant, other zone
+    await sink.write([record(), record(created_at=next_day), record(created_at=local)])
+    rows = sorted(await daily(db), key=lambda r: r.day)
+    assert [(r.day, r.requests) for r in rows] == [
+        (dt.date(2025, 3, 4), 2),
+        (dt.date(2025, 3, 5), 1),
+    ]
+
+
+async def test_concurrent_writers_on_one_key_keep_exact_counts(db, settings, database_url):
+    """Two replicas (two engines) writing the same rollup row at once lose nothing."""
+    other = create_database(settings, database_url)
+    try:
+        sinks = [DatabaseSink(), DatabaseSink()]
+        sinks[0].bind(db)
+        sinks[1].bind(other)
+        await asyncio.gather(
+            *[sinks[i % 2].write([record() for _ in range(20)]) for i in range(10)]
+        )
+        (row,) = await daily(db)
+        assert row.requests == 200
+        assert row.total_tokens == 200 * 15
+        assert sum(row.latency_histogram) == 200
+        async with db.sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(UsageLog)) == 200
+    finally:
+        await other.dispose()
+
+
+async def test_a_failed_batch_writes_nothing(db):
+    sink = DatabaseSink()
+    sink.bind(db)
+    with pytest.raises(Exception):  # noqa: B017 - any database error
+        await sink.write([record(), record(request_id="x" * 64, requested_model=None)])  # type: ignore[arg-type]
+    async with db.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(UsageLog)) == 0
+    assert await daily(db) == []
+
+
+async def test_jsonl_sink_appends_one_json_object_per_record(tmp_path):
+    path = tmp_path / "logs" / "usage.jsonl"
+    sink = JsonlSink(path)
+    await sink.write([record(request_id="a"), record(request_id="b")])
+    await sink.write([record(request_id="c")])
+    lines = path.read_bytes().splitlines()
+    decoded = [msgspec.json.decode(line, type=UsageRecord) for line in lines]
+    assert [r.request_id for r in decoded] == ["a", "b", "c"]
+    assert decoded[0].created_at == DAY
