@@ -22,11 +22,13 @@ from litestar.openapi import OpenAPIConfig
 from freeway import __version__
 from freeway.api.errors import EXCEPTION_HANDLERS
 from freeway.api.middleware import request_id_middleware
+from freeway.auth.service import start_auth
 from freeway.db import create_database, upgrade
 from freeway.errors import ConfigError
 from freeway.http import close_shared_client, shared_client
 from freeway.logs import configure_logging
 from freeway.plugins import call_list_hook, get_plugin_manager
+from freeway.projects.cache import start_project_cache, stop_project_cache
 from freeway.settings import Settings, load_settings
 from freeway.state import Gateway
 
@@ -54,6 +56,8 @@ async def _startup(gw: Gateway) -> None:
 
         gw.redis = Redis.from_url(gw.settings.redis_url)
     gw.http = shared_client(gw.settings)
+    await start_project_cache(gw)
+    await start_auth(gw)
     load_providers(gw)
     gw.started = True
 
@@ -64,6 +68,7 @@ async def _shutdown(gw: Gateway) -> None:
         if close is not None:
             await close()
     await close_shared_client()
+    await stop_project_cache(gw)
     if gw.redis is not None:
         await gw.redis.aclose()
     await gw.db.dispose()

@@ -23,6 +23,14 @@ def freeway_routes() -> list[Any]:
 
 
 @hookimpl
+def freeway_auth_backends(settings: Settings) -> list[Any]:
+    """The built-in backends ``admin_key``, ``project_key`` and ``jwt``."""
+    from freeway.auth.backends import builtin_backends
+
+    return list(builtin_backends(settings))
+
+
+@hookimpl
 def freeway_providers(settings: Settings) -> list[Provider]:
     """One generic OpenAI-compatible adapter per ``[providers.<name>]`` table.
 

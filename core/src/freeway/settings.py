@@ -77,6 +77,10 @@ class Settings(msgspec.Struct, kw_only=True):
     auth_backends: list[str] = msgspec.field(
         default_factory=lambda: ["admin_key", "project_key", "jwt"]
     )
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_lockout_seconds: int = 900
+    project_cache_refresh: float = 60.0
     rankers: dict[str, str] = {}
     providers: dict[str, ProviderConfig] = {}
     provider_priority: list[str] = []
@@ -195,6 +199,13 @@ _ENV_FIELDS: dict[str, tuple[str, Any]] = {
     "FREEWAY_PLUGINS": ("plugins", lambda n, v: _csv(v)),
     "FREEWAY_DISABLE_PLUGINS": ("disable_plugins", lambda n, v: _csv(v)),
     "FREEWAY_AUTH_BACKENDS": ("auth_backends", lambda n, v: _csv(v)),
+    "FREEWAY_LOGIN_MAX_FAILURES": ("login_max_failures", lambda n, v: _int(n, v, 1)),
+    "FREEWAY_LOGIN_MAX_FAILURES_PER_ADDRESS": (
+        "login_max_failures_per_address",
+        lambda n, v: _int(n, v, 1),
+    ),
+    "FREEWAY_LOGIN_LOCKOUT": ("login_lockout_seconds", lambda n, v: _int(n, v, 1)),
+    "FREEWAY_PROJECT_CACHE_REFRESH": ("project_cache_refresh", _float),
     "FREEWAY_PROVIDER_PRIORITY": ("provider_priority", lambda n, v: _csv(v)),
     "FREEWAY_HTTP_TRANSPORT": (
         "http_transport",

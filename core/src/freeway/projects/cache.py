@@ -217,9 +217,7 @@ class ProjectCache:
 
 async def start_project_cache(gw: Gateway) -> None:
     """Build ``gw.project_cache``, load it and start its background work (app startup)."""
-    cache = ProjectCache(
-        gw.db, gw.redis, refresh_interval=getattr(gw.settings, "project_cache_refresh", 60.0)
-    )
+    cache = ProjectCache(gw.db, gw.redis, refresh_interval=gw.settings.project_cache_refresh)
     await cache.start()
     gw.project_cache = cache
 
