@@ -243,3 +243,15 @@ async def test_subclasses_can_remap_http_errors_in_one_place() -> None:
         [c async for c in provider.stream_chat(request())]
     with pytest.raises(UpstreamBadRequest, match="out of credit"):
         await provider.list_models()
+
+
+async def test_usage_on_a_chunk_with_choices_moves_to_its_own_final_chunk() -> None:
+    last = chunk(None, finish="stop")
+    last["usage"] = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
+    body = sse(chunk("a"), last, "[DONE]")
+    upstream = Upstream(lambda r: httpx.Response(200, content=body))
+    chunks = [c async for c in make(upstream).stream_chat(request())]
+    assert [len(c.choices) for c in chunks] == [1, 1, 0]
+    assert chunks[1].choices[0].finish_reason == "stop" and chunks[1].usage is None
+    assert chunks[2].usage is not None and chunks[2].usage.total_tokens == 4
+    assert chunks[2].id == chunks[1].id

@@ -40,6 +40,7 @@ from freeway.providers.types import (
     ImageRequest,
     ImageResponse,
     Model,
+    Usage,
     make_model,
     to_dict,
 )
@@ -199,8 +200,10 @@ class OpenAICompatibleProvider:
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Stream chunks until ``[DONE]`` (or the upstream closes).
 
-        Closing this generator (``aclose()``, the consumer going away) closes the
-        upstream response, which cancels the upstream request.
+        Usage that arrives on a chunk with choices is moved to a chunk of its own
+        (``choices: []``), as OpenAI sends it.  Closing this generator (``aclose()``,
+        the consumer going away) closes the upstream response, which cancels the
+        upstream request.
         """
         body = self.encode_body(self.build_body(request, stream=True))
         headers = self.headers()
@@ -220,7 +223,15 @@ class OpenAICompatibleProvider:
                     if isinstance(payload, dict) and payload.get("error") is not None:
                         raise self.stream_error(payload)
                     chunk = self.parse_chunk(payload)
-                    if chunk is not None:
+                    if chunk is None:
+                        continue
+                    if chunk.usage is not None and chunk.choices:
+                        # OpenAI's shape: usage travels alone on a final `choices: []`
+                        # chunk, so the gateway can drop it for clients that did not ask.
+                        usage, chunk.usage = chunk.usage, None
+                        yield chunk
+                        yield usage_chunk(chunk, usage)
+                    else:
                         yield chunk
 
     def parse_chunk(self, data: Any) -> ChatChunk | None:
@@ -305,6 +316,18 @@ class OpenAICompatibleProvider:
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP client is shared and owned by the app."""
+
+
+def usage_chunk(chunk: ChatChunk, usage: Usage) -> ChatChunk:
+    """The final ``choices: []`` chunk carrying ``usage`` for the stream of ``chunk``."""
+    return ChatChunk(
+        id=chunk.id,
+        model=chunk.model,
+        created=chunk.created,
+        choices=[],
+        usage=usage,
+        system_fingerprint=chunk.system_fingerprint,
+    )
 
 
 def _status_of(error: dict[str, Any]) -> int:

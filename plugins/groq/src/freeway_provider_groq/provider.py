@@ -8,7 +8,7 @@
   is refused before calling upstream.  ``null`` keys in assistant messages
   (``function_call: null``) are stripped.
 * Streams carry usage in ``x_groq.usage`` on the last chunk, so ``stream_options``
-  is not sent; the usage becomes a standard final chunk with ``choices: []``.
+  is not sent; the generic adapter turns it into a final ``choices: []`` chunk.
 * 429 waits: ``retry-after``, else the reset header of the exhausted limit (the
   request limit is per *day*), else "try again in 5.2s" from the message.
   498 (flex capacity) is retryable like a 503.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -121,27 +120,6 @@ class GroqProvider(OpenAICompatibleProvider):
             if isinstance(usage, dict):
                 chunk.usage = self.convert(usage, Usage)
         return chunk
-
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        """Chunks as OpenAI sends them: usage on a final chunk of its own."""
-        stream = super().stream_chat(request)
-        try:
-            async for chunk in stream:
-                if chunk.usage is not None and chunk.choices:
-                    usage, chunk.usage = chunk.usage, None
-                    yield chunk
-                    yield ChatChunk(
-                        id=chunk.id,
-                        model=chunk.model,
-                        created=chunk.created,
-                        choices=[],
-                        usage=usage,
-                        system_fingerprint=chunk.system_fingerprint,
-                    )
-                else:
-                    yield chunk
-        finally:
-            await stream.aclose()  # type: ignore[attr-defined]
 
     # --- errors ---------------------------------------------------------------------
 
