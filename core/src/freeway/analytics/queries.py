@@ -1,0 +1,162 @@
+"""The SQL of analytics, as SQLAlchemy Core statements that run on SQLite and Postgres.
+
+Rollup queries sum ``usage_daily`` columns and each latency-histogram slot in the
+database (``latency_histogram[i]``), so no per-row JSON reaches Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, select
+
+from freeway.db.models import Project, UsageDaily, UsageLog
+from freeway.usage.buckets import HISTOGRAM_SIZE
+
+GROUP_COLUMNS: dict[str, Any] = {
+    "day": UsageDaily.day,
+    "model": UsageDaily.model,
+    "provider": UsageDaily.provider,
+    "project": UsageDaily.project_id,
+}
+# Column order of every rollup aggregate row after the group key.
+SUM_COLUMNS = (
+    "requests",
+    "errors",
+    "cancelled",
+    "fallbacks",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cost_usd",
+    "latency_ms_sum",
+)
+LOG_COLUMNS = (
+    UsageLog.id,
+    UsageLog.created_at,
+    UsageLog.request_id,
+    UsageLog.project_id,
+    UsageLog.endpoint,
+    UsageLog.requested_model,
+    UsageLog.model,
+    UsageLog.provider,
+    UsageLog.status,
+    UsageLog.error_code,
+    UsageLog.stream,
+    UsageLog.prompt_tokens,
+    UsageLog.completion_tokens,
+    UsageLog.total_tokens,
+    UsageLog.cost_usd,
+    UsageLog.latency_ms,
+    UsageLog.ttft_ms,
+    UsageLog.fallback_count,
+)
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """Filters on raw logs; ``start`` inclusive, ``end`` exclusive (UTC)."""
+
+    project_id: uuid.UUID | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    model: str | None = None
+    status: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.project_id is not None:
+            where.append(UsageLog.project_id == self.project_id)
+        if self.start is not None:
+            where.append(UsageLog.created_at >= self.start)
+        if self.end is not None:
+            where.append(UsageLog.created_at < self.end)
+        if self.model is not None:
+            where.append(UsageLog.model == self.model)
+        if self.status is not None:
+            where.append(UsageLog.status == self.status)
+        return where
+
+
+def _histogram_sums() -> list[Any]:
+    return [
+        func.coalesce(func.sum(UsageDaily.latency_histogram[i].as_integer()), 0)
+        for i in range(HISTOGRAM_SIZE)
+    ]
+
+
+def usage_by_group(
+    group_by: str, first: dt.date, last: dt.date, project_id: uuid.UUID | None
+) -> Select[Any]:
+    """One row per group: key, the ``SUM_COLUMNS`` sums, then each histogram slot."""
+    key = GROUP_COLUMNS[group_by]
+    sums = [func.coalesce(func.sum(getattr(UsageDaily, name)), 0) for name in SUM_COLUMNS]
+    stmt = (
+        select(key, *sums, *_histogram_sums())
+        .where(UsageDaily.day >= first, UsageDaily.day <= last)
+        .group_by(key)
+        .order_by(key)
+    )
+    if project_id is not None:
+        stmt = stmt.where(UsageDaily.project_id == project_id)
+    return stmt
+
+
+def summary_usage(today: dt.date, month_start: dt.date) -> Select[Any]:
+    """Requests, cost, tokens and errors for today and for the month so far."""
+    is_today = UsageDaily.day == today
+
+    def today_sum(column: Any) -> Any:
+        return func.coalesce(func.sum(case((is_today, column), else_=0)), 0)
+
+    def month_sum(column: Any) -> Any:
+        return func.coalesce(func.sum(column), 0)
+
+    columns = (UsageDaily.requests, UsageDaily.cost_usd, UsageDaily.total_tokens, UsageDaily.errors)
+    return select(*[today_sum(c) for c in columns], *[month_sum(c) for c in columns]).where(
+        UsageDaily.day >= month_start, UsageDaily.day <= today
+    )
+
+
+def project_counts() -> Select[Any]:
+    """Total and active projects."""
+    active = func.coalesce(func.sum(case((Project.is_active.is_(True), 1), else_=0)), 0)
+    return select(func.count(), active).select_from(Project)
+
+
+def logs_page(
+    filters: LogFilters,
+    *,
+    limit: int,
+    offset: int = 0,
+    before: tuple[dt.datetime, int] | None = None,
+) -> Select[Any]:
+    """Logs matching ``filters``, newest first, optionally strictly older than ``before``."""
+    where = filters.conditions()
+    if before is not None:
+        created, row_id = before
+        # The redundant `<=` gives the planner an index range; the OR breaks ties.
+        where.append(UsageLog.created_at <= created)
+        where.append(or_(UsageLog.created_at < created, UsageLog.id < row_id))
+    stmt = select(*LOG_COLUMNS).where(*where)
+    return stmt.order_by(UsageLog.created_at.desc(), UsageLog.id.desc()).limit(limit).offset(offset)
+
+
+def logs_count(filters: LogFilters, cap: int) -> Select[Any]:
+    """How many logs match, counting at most ``cap`` of them (cheap on huge tables)."""
+    matches = (
+        select(literal_column("1").label("one"))
+        .select_from(UsageLog)
+        .where(*filters.conditions())
+        .limit(cap)
+        .subquery()
+    )
+    return select(func.count()).select_from(matches)
+
+
+def log_position(log_id: int) -> Select[Any]:
+    """``created_at`` of one log, to continue a keyset page after it."""
+    return select(UsageLog.created_at).where(UsageLog.id == log_id)
