@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -91,6 +92,8 @@ def test_price_strings_are_parsed_as_decimals() -> None:
     assert per_million(True) is None
     assert per_million(0.000002) == pytest.approx(2.0)
     assert per_unit("0.03") == pytest.approx(0.03)
+    assert per_million(1e303) is None  # finite string, infinite once scaled
+    assert per_unit("1e400") is None
 
 
 PRICE_VALUES = st.one_of(
@@ -106,8 +109,8 @@ PRICE_VALUES = st.one_of(
 
 @given(PRICE_VALUES)
 def test_price_parser_never_fails_and_never_goes_negative(value: Any) -> None:
-    result = per_million(value)
-    assert result is None or (result >= 0 and result != float("inf"))
+    for result in (per_million(value), per_unit(value)):
+        assert result is None or (result >= 0 and math.isfinite(result))
 
 
 @given(st.decimals(min_value=0, max_value=1, allow_nan=False, places=12))

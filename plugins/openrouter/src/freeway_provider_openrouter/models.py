@@ -10,6 +10,7 @@ make a paid model look free to the rankers.
 from __future__ import annotations
 
 import itertools
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -37,14 +38,17 @@ def parse_usd(value: Any) -> Decimal | None:
 
 def per_million(value: Any) -> float | None:
     """USD per token (string) → USD per one million tokens (float), ``None`` if unknown."""
-    amount = parse_usd(value)
-    return None if amount is None else float(amount * _MILLION)
+    return _finite(parse_usd(value), _MILLION)
 
 
 def per_unit(value: Any) -> float | None:
     """A per-request / per-image USD string as a float, ``None`` if unknown."""
-    amount = parse_usd(value)
-    return None if amount is None else float(amount)
+    return _finite(parse_usd(value), Decimal(1))
+
+
+def _finite(amount: Decimal | None, scale: Decimal) -> float | None:
+    number = None if amount is None else float(amount * scale)
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _modalities(architecture: Any, key: str) -> list[str]:

@@ -79,10 +79,9 @@ class OpenRouterProvider(OpenAICompatibleProvider):
 
     async def check_response(self, response: httpx.Response) -> None:
         """Map a non-2xx answer using OpenRouter's error ``metadata``."""
-        if response.is_success:
-            return
-        body = await response.aread()
-        raise openrouter_error(self.name, response.status_code, response.headers, body)
+        if not response.is_success:
+            body = await response.aread()
+            raise openrouter_error(self.name, response.status_code, response.headers, body)
 
     def stream_error(self, data: dict[str, Any]) -> ProviderError:
         """An ``error`` object inside a 200 answer or stream; its ``code`` is the status."""
@@ -132,11 +131,8 @@ class OpenRouterProvider(OpenAICompatibleProvider):
         return ImageResponse(created=int(time.time()), data=data, usage=usage)
 
     def image_chat_request(self, request: ImageRequest) -> ChatRequest:
-        """The chat request that asks ``request.model`` for an image of the prompt.
-
-        ``modalities`` and ``image_config`` given by the client win; otherwise a
-        ``size`` such as ``1792x1024`` becomes the nearest listed aspect ratio.
-        """
+        """The chat asking for an image of the prompt; the client's ``modalities`` and
+        ``image_config`` win, else a ``size`` like ``1920x1080`` becomes an aspect ratio."""
         extra = dict(request.extra)
         modalities = extra.pop("modalities", None) or ["image", "text"]
         if "image_config" not in extra and request.size:
@@ -208,13 +204,9 @@ def aspect_ratio(size: str) -> str | None:
 def openrouter_error(
     provider: str, status: int, headers: Mapping[str, str], body: bytes | str | Any
 ) -> ProviderError:
-    """The Freeway error for an OpenRouter error answer with HTTP ``status``.
-
-    Adds what the generic mapping cannot know: a 403 with moderation ``reasons`` is a
-    content-policy refusal (not a credentials problem), 402 is exhausted credits, a
-    429 without ``Retry-After`` may say ``metadata.retry_after_seconds``, and the
-    vague "Provider returned error" gains the provider's name and raw message.
-    """
+    """The Freeway error for an OpenRouter error answer: a 403 with moderation ``reasons``
+    is a content-policy refusal, 402 exhausted credits, a 429 may say
+    ``metadata.retry_after_seconds``, "Provider returned error" gains the raw message."""
     error = _error_object(body)
     metadata = v if isinstance(v := error.get("metadata"), dict) else {}
     message = v if isinstance(v := error.get("message"), str) else None
