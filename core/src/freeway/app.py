@@ -29,8 +29,11 @@ from freeway.http import close_shared_client, shared_client
 from freeway.logs import configure_logging
 from freeway.plugins import call_list_hook, get_plugin_manager
 from freeway.projects.cache import start_project_cache, stop_project_cache
+from freeway.ratelimit import build_rate_limiter
+from freeway.routing import Router
 from freeway.settings import Settings, load_settings
 from freeway.state import Gateway
+from freeway.usage import start_usage, stop_usage
 
 log = logging.getLogger("freeway")
 
@@ -59,6 +62,9 @@ async def _startup(gw: Gateway) -> None:
     await start_project_cache(gw)
     await start_auth(gw)
     load_providers(gw)
+    gw.rate_limiter = build_rate_limiter(gw.settings, gw.redis)
+    gw.router = Router.from_gateway(gw)
+    await start_usage(gw)
     gw.started = True
 
 
@@ -71,6 +77,7 @@ async def _shutdown(gw: Gateway) -> None:
     await stop_project_cache(gw)
     if gw.redis is not None:
         await gw.redis.aclose()
+    await stop_usage(gw)
     await gw.db.dispose()
 
 

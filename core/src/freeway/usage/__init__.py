@@ -12,7 +12,15 @@ from typing import Any
 from freeway.usage.queue import UsageQueue
 from freeway.usage.records import UsageRecord, UsageSink, utcnow
 
-__all__ = ["UsageQueue", "UsageRecord", "UsageSink", "build_usage_queue", "utcnow"]
+__all__ = [
+    "UsageQueue",
+    "UsageRecord",
+    "UsageSink",
+    "build_usage_queue",
+    "start_usage",
+    "stop_usage",
+    "utcnow",
+]
 
 SPILL_DIR = "usage-spill"
 
@@ -45,3 +53,15 @@ def build_usage_queue(gw: Any) -> UsageQueue:
         flush_interval=settings.usage_flush_interval,
         drain_timeout=settings.usage_drain_timeout,
     )
+
+
+async def start_usage(gw: Any) -> None:
+    """Build the queue, start its sinks and workers, replay spill files (app startup)."""
+    gw.usage = build_usage_queue(gw)
+    await gw.usage.start(gw)
+
+
+async def stop_usage(gw: Any) -> None:
+    """Drain the queue into the sinks, spilling what cannot be delivered (app shutdown)."""
+    if gw.usage is not None:
+        await gw.usage.close()
