@@ -168,7 +168,7 @@ def test_cli_plugins_shows_broken_plugin_and_serve_fails_with_one_line(site, tmp
         "ADMIN_API_KEY": "k" * 40,
         "JWT_SECRET": "j" * 40,
     }
-    freeway = [sys.executable, "-m", "freeway.cli"]
+    freeway = [sys.executable, "-m", "freeway"]
     listing = subprocess.run(
         [*freeway, "plugins", "--json"], env=env, capture_output=True, text=True, timeout=60
     )

@@ -1,0 +1,5 @@
+"""``python -m freeway`` runs the CLI."""
+
+from freeway.cli import main
+
+main()
