@@ -186,3 +186,34 @@ def test_cli_plugins_shows_broken_plugin_and_serve_fails_with_one_line(site, tmp
     ]
     assert "plugin 'broken'" in serve.stderr
     assert "Traceback" not in serve.stderr
+
+
+def test_cli_plugins_lists_providers_enabled_by_their_keys(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.endswith(("_API_KEY", "_BASE_URL")) and key != "HF_TOKEN"
+    }
+    env.update(
+        FREEWAY_DATA_DIR=str(tmp_path / "data"),
+        ADMIN_API_KEY="k" * 40,
+        JWT_SECRET="j" * 40,
+        GROQ_API_KEY="gsk-test",
+    )
+    listing = subprocess.run(
+        [sys.executable, "-m", "freeway", "plugins", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listing.returncode == 0, listing.stderr
+    rows = {row["name"]: row for row in json.loads(listing.stdout)}
+    assert BUNDLED <= set(rows)
+    for name in BUNDLED - {"panel"}:
+        assert "freeway_providers" in rows[name]["hooks"], name
+    assert rows["groq"]["enabled"] is True
+    for name in BUNDLED - {"panel", "groq"}:
+        assert rows[name]["enabled"] is False, name
+        assert rows[name]["reason"] == f"no {name.upper()}_API_KEY", name
+    assert "gsk-test" not in listing.stdout
