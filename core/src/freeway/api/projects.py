@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from freeway.auth.guards import require_reader
 from freeway.auth.validation import json_object
@@ -35,10 +35,12 @@ class ProjectController(Controller):
     async def list_projects(
         self,
         request: Request[Any, Any, Any],
-        page: int | None = None,
-        page_size: int | None = None,
-        is_active: bool | None = None,
-        name: str | None = Parameter(default=None, description="case-insensitive substring"),
+        page: FromQuery[int | None] = None,
+        page_size: FromQuery[int | None] = None,
+        is_active: FromQuery[bool | None] = None,
+        name: Annotated[
+            str | None, QueryParameter(description="case-insensitive substring of the name")
+        ] = None,
     ) -> ProjectPage:
         """List projects, newest first: ``{items, total, page, page_size}``."""
         return await _service(request).list(

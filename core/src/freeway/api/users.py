@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, patch
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from freeway.auth.guards import require_reader
 from freeway.auth.service import UserPage, UserView
@@ -24,8 +24,8 @@ class UserController(Controller):
     async def list_users(
         self,
         request: Request[Any, Any, Any],
-        page: int | None = None,
-        page_size: int | None = None,
+        page: FromQuery[int | None] = None,
+        page_size: FromQuery[int | None] = None,
     ) -> UserPage:
         """Users, oldest first: ``{items, total, page, page_size}``."""
         page, page_size = check_page(page, page_size)

@@ -112,10 +112,13 @@ class ProjectCache:
         async with self._lock:
             async with self._db.sessionmaker() as session:
                 rows = (await session.execute(select(Project))).scalars().all()
-            by_hash = {row.api_key_hash: (row.api_key_hash, _cached(row)) for row in rows}
-            self._by_hash = by_hash
-            self._hash_of = {str(row.id): row.api_key_hash for row in rows}
+            self.replace({row.api_key_hash: _cached(row) for row in rows})
         return len(rows)
+
+    def replace(self, entries: dict[str, CachedProject]) -> None:
+        """Swap in a whole snapshot, keyed by SHA-256 hex of the key (one atomic step)."""
+        self._by_hash = {digest: (digest, project) for digest, project in entries.items()}
+        self._hash_of = {project.id: digest for digest, project in entries.items()}
 
     async def reload(self, project_id: str) -> None:
         """Reload one project from the database (drops it if it no longer exists)."""
