@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 
-from freeway.catalogue.selection import require_category, select_model
 from freeway.errors import FreewayError, NotFound
 from freeway.providers.types import Model
 from freeway.state import gateway_of
@@ -140,6 +139,8 @@ async def model_detail(request: Request[Any, Any, Any]) -> Response[Any]:
 async def select_confirm(request: Request[Any, Any, Any]) -> Response[Any]:
     """Confirm making the model ``id`` the model of ``category``."""
     catalogue = _catalogue(request)
+    from freeway.catalogue.selection import require_category
+
     model = _model(catalogue, request.query_params.get("id") or "")
     category = request.query_params.get("category") or ""
     require_category(catalogue, category)
@@ -156,6 +157,8 @@ async def select_confirm(request: Request[Any, Any, Any]) -> Response[Any]:
 @post("/models/select", status_code=200)
 async def select_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     """Store the selection through the catalogue's selection service."""
+    from freeway.catalogue.selection import select_model
+
     form = await request.form()
     category = str(form.get("category") or "")
     model_id = str(form.get("model_id") or "")
