@@ -1,7 +1,7 @@
 """/admin/analytics on SQLite and Postgres: the endpoints' sums equal generated usage.
 
-Usage is written the way the usage sink writes it (raw ``usage_logs`` plus the
-``usage_daily`` rollup per UTC day, project, model and provider), then read back
+Usage is written by the usage pipeline's own database sink (raw ``usage_logs`` plus
+the ``usage_daily`` rollup per UTC day, project, model and provider), then read back
 through the HTTP API with a fixed clock.
 """
 
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, select
 
 from freeway.analytics import AnalyticsService
 from freeway.app import create_app
@@ -30,6 +30,8 @@ from freeway.db import Database, create_database
 from freeway.db.models import Project, UsageDaily, UsageLog
 from freeway.state import gateway_of
 from freeway.usage.buckets import HISTOGRAM_SIZE, bucket_index, percentile_ms
+from freeway.usage.records import UsageRecord
+from freeway.usage.sinks import DatabaseSink
 
 UTC = dt.UTC
 P_ACTIVE_1 = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -83,56 +85,30 @@ def record(**fields: Any) -> dict[str, Any]:
     }
 
 
-def rollup_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """usage_daily rows for ``records``: per UTC day, project, model, provider."""
-    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for r in records:
-        if r["project_id"] is None:
-            continue  # unauthenticated requests are not rolled up
-        key = (r["created_at"].date(), r["project_id"], r["model"] or "", r["provider"] or "")
-        g = groups.setdefault(
-            key,
-            {
-                "day": key[0],
-                "project_id": key[1],
-                "model": key[2],
-                "provider": key[3],
-                "requests": 0,
-                "errors": 0,
-                "cancelled": 0,
-                "fallbacks": 0,
-                "prompt_tokens": 0,
-                "completion_tokens": 0,
-                "total_tokens": 0,
-                "cost_usd": 0.0,
-                "latency_ms_sum": 0.0,
-                "latency_histogram": [0] * HISTOGRAM_SIZE,
-            },
-        )
-        g["requests"] += 1
-        g["errors"] += r["status"] == "error"
-        g["cancelled"] += r["status"] == "cancelled"
-        g["fallbacks"] += r["fallback_count"]
-        for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
-            g[name] += r[name]
-        g["cost_usd"] += r["cost_usd"]
-        g["latency_ms_sum"] += r["latency_ms"]
-        g["latency_histogram"][bucket_index(r["latency_ms"])] += 1
-    return list(groups.values())
-
-
-async def write_usage(db: Database, records: list[dict[str, Any]]) -> None:
+async def write_usage(db: Database, records: list[dict[str, Any]], batches: int = 1) -> None:
+    """Replace all usage with ``records``, written by the usage pipeline's database sink
+    in ``batches`` batches (so rollup rows are also merged across batches); each record
+    gets its ``id``."""
     async with db.sessionmaker() as session, session.begin():
         await session.execute(delete(UsageLog))
         await session.execute(delete(UsageDaily))
-        if records:
-            # Explicit ids make "newest first, then highest id" checkable.
-            for i, r in enumerate(records, 1):
-                r["id"] = i
-            await session.execute(insert(UsageLog), records)
-            rollups = rollup_rows(records)
-            if rollups:
-                await session.execute(insert(UsageDaily), rollups)
+    sink = DatabaseSink()
+    sink.bind(db)
+    size = max(1, -(-len(records) // batches))
+    for i in range(0, len(records), size):
+        await sink.write(
+            [
+                UsageRecord(
+                    **{k: v for k, v in r.items() if k not in ("id", "project_id")},
+                    project_id=str(r["project_id"]) if r["project_id"] else None,
+                )
+                for r in records[i : i + size]
+            ]
+        )
+    async with db.sessionmaker() as session:
+        ids = dict((await session.execute(select(UsageLog.request_id, UsageLog.id))).all())
+    for r in records:
+        r["id"] = ids[r["request_id"]]
 
 
 # -- generated usage --------------------------------------------------------------------
@@ -271,11 +247,15 @@ HYPOTHESIS = settings(
 
 
 @HYPOTHESIS
-@given(records=st.lists(usage_records(), max_size=40), now=st.sampled_from(NOWS))
+@given(
+    records=st.lists(usage_records(), max_size=40),
+    batches=st.integers(1, 3),
+    now=st.sampled_from(NOWS),
+)
 async def test_summary_counts_today_and_this_month_in_utc(
-    api: SimpleNamespace, records: list[dict[str, Any]], now: dt.datetime
+    api: SimpleNamespace, records: list[dict[str, Any]], batches: int, now: dt.datetime
 ) -> None:
-    await write_usage(api.db, records)
+    await write_usage(api.db, records, batches)
     api.clock.now = now
     rolled = [r for r in records if r["project_id"] is not None]
     today = [r for r in rolled if r["created_at"].date() == now.date()]
@@ -318,6 +298,7 @@ def bound(value: dt.datetime | dt.date | None, next_day: int) -> dt.datetime | N
 @HYPOTHESIS
 @given(
     records=st.lists(usage_records(), max_size=40),
+    batches=st.integers(1, 3),
     first=days,
     span=st.integers(0, 6),
     project=st.sampled_from([None, P_ACTIVE_1, P_INACTIVE]),
@@ -326,12 +307,13 @@ def bound(value: dt.datetime | dt.date | None, next_day: int) -> dt.datetime | N
 async def test_usage_totals_and_groups_equal_the_generated_sums(
     api: SimpleNamespace,
     records: list[dict[str, Any]],
+    batches: int,
     first: dt.date,
     span: int,
     project: uuid.UUID | None,
     group_by: str,
 ) -> None:
-    await write_usage(api.db, records)
+    await write_usage(api.db, records, batches)
     last = first + dt.timedelta(days=span)
     chosen = [
         r
@@ -582,7 +564,8 @@ async def test_csv_export_streams_every_matching_log_with_the_same_filters(
 
     # Newest first, highest id first on equal timestamps: the same order as the pages.
     everything = list(csv.DictReader(io.StringIO((await api.client.get(url)).text)))
-    assert [int(row["id"]) for row in everything] == list(range(len(records), 0, -1))
+    newest_first = sorted(records, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+    assert [int(row["id"]) for row in everything] == [r["id"] for r in newest_first]
     body = await get_json(api.client, "/admin/analytics/logs", page=3, page_size=500)
     assert [str(i["id"]) for i in body["items"]] == [row["id"] for row in everything[1000:1500]]
 

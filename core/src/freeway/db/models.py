@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -95,6 +96,32 @@ class UsageLog(Base):
     __table_args__ = (
         Index("ix_usage_logs_project_created", "project_id", "created_at"),
         Index("ix_usage_logs_created", "created_at"),
+        # The analytics logs filters (revision 0002).  Each ends in created_at so a
+        # page is an index walk, newest first; the INCLUDE columns let Postgres check
+        # the other filters (and count matches) from the index alone.
+        Index(
+            "ix_usage_logs_model_created",
+            "model",
+            "created_at",
+            postgresql_include=["project_id", "status"],
+        ),
+        Index(
+            "ix_usage_logs_project_model_created",
+            "project_id",
+            "model",
+            "created_at",
+            postgresql_include=["status"],
+        ),
+        # Only failed/cancelled requests: "ok" is most rows and is found by the
+        # created_at index anyway.  (SQLite cannot match the partial predicate, so
+        # there it is a plain index.)
+        Index(
+            "ix_usage_logs_status_created",
+            "status",
+            "created_at",
+            postgresql_include=["project_id", "model"],
+            postgresql_where=text("status <> 'ok'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
