@@ -8,6 +8,7 @@ subclass; ``upstream_errors()`` wraps an ``httpx`` call so transport failures be
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -33,17 +34,15 @@ _DURATION = re.compile(
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds to wait, from ``retry-after`` (seconds or HTTP date) or the
-    ``x-ratelimit-reset*`` family (seconds, ``1m30s``/``250ms`` durations or epoch)."""
+    ``x-ratelimit-reset*`` family (seconds, ``1m30s``/``250ms`` durations or epoch).
+
+    Always ``None`` or a finite number ≥ 0, whatever the upstream sent."""
     now = time.time() if now is None else now
     value = headers.get("retry-after")
     if value:
-        value = value.strip()
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if "," in value else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - now)
+        wait = _parse_retry_after_value(value.strip(), now)
+        if wait is not None:
+            return wait
     candidates = [
         headers.get(name)
         for name in (
@@ -56,6 +55,25 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
     return max(waits) if waits else None
 
 
+def _finite_wait(seconds: float) -> float | None:
+    """A usable wait: non-finite values are ignored, negative ones mean "now"."""
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _parse_retry_after_value(value: str, now: float) -> float | None:
+    try:
+        return _finite_wait(float(value))
+    except ValueError:
+        pass
+    if "," not in value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return _finite_wait(parsed.timestamp() - now)
+
+
 def _parse_reset(value: str, now: float) -> float | None:
     value = value.strip()
     try:
@@ -65,39 +83,50 @@ def _parse_reset(value: str, now: float) -> float | None:
         if not match or not any(match.groups()):
             return None
         h, m, s, ms = (float(g) if g else 0.0 for g in match.groups())
-        return h * 3600 + m * 60 + s + ms / 1000
+        return _finite_wait(h * 3600 + m * 60 + s + ms / 1000)
     if number > 1e12:  # epoch milliseconds
-        return max(0.0, number / 1000 - now)
+        return _finite_wait(number / 1000 - now)
     if number > 1e9:  # epoch seconds
-        return max(0.0, number - now)
-    return number
+        return _finite_wait(number - now)
+    return _finite_wait(number)
 
 
-def upstream_message(body: bytes | str | Any) -> str:
-    """The human message inside an upstream error body, whatever its shape."""
+def upstream_message(body: bytes | str | Any, _depth: int = 0) -> str:
+    """The human message inside an upstream error body, whatever its shape.
+
+    Handles ``{"error": {"message"}}``, ``{"message"}``, pydantic-style ``detail``
+    lists (``loc: msg``), and a ``message`` that is itself an object or a JSON string.
+    """
     if isinstance(body, (bytes, str)):
         try:
             data: Any = msgspec.json.decode(body)
         except msgspec.DecodeError:
             text = body.decode(errors="replace") if isinstance(body, bytes) else body
             return text.strip()[:500] or "no error message"
+        if isinstance(data, str):
+            return data.strip()[:500] or "no error message"
     else:
         data = body
+    if _depth > 3:
+        return str(data)[:500]
     if isinstance(data, list) and data:
         data = data[0]
     if isinstance(data, dict):
+        if isinstance(data.get("msg"), str):  # one pydantic validation item
+            loc = ".".join(str(part) for part in data.get("loc") or [])
+            return f"{loc}: {data['msg']}" if loc else str(data["msg"])
         error = data.get("error", data)
-        if isinstance(error, dict):
-            for key in ("message", "msg", "detail"):
-                if isinstance(error.get(key), str):
-                    return str(error[key])
-            if isinstance(error.get("detail"), list) and error["detail"]:
-                return str(error["detail"][0].get("msg", error["detail"][0]))
         if isinstance(error, str):
             return error
-        for key in ("message", "detail"):
-            if isinstance(data.get(key), str):
-                return str(data[key])
+        if isinstance(error, dict):
+            for key in ("message", "detail"):
+                value = error.get(key)
+                if isinstance(value, str) and not value.lstrip().startswith(("{", "[")):
+                    return value
+                if isinstance(value, (str, dict, list)) and value:
+                    return upstream_message(value, _depth + 1)
+            if isinstance(error.get("msg"), str):
+                return str(error["msg"])
     return str(data)[:500]
 
 
