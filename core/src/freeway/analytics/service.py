@@ -85,8 +85,9 @@ def _split_row(row: Sequence[Any]) -> tuple[Any, list[Any], list[int]]:
 
 
 def _key_text(value: Any) -> str:
-    if isinstance(value, dt.date | uuid.UUID):
-        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    """A group key as JSON text: ISO date, project id, model or provider."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return "" if value is None else str(value)
 
 
