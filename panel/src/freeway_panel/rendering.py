@@ -60,8 +60,12 @@ def _usd(value: Any) -> str:
         return "$0.00"
     if abs(amount) >= 1:
         return f"${amount:,.2f}"
-    decimals = min(8, max(2, 1 - math.floor(math.log10(abs(amount))) + 1))
-    return f"${amount:.{decimals}f}".rstrip("0").rstrip(".") if decimals > 2 else f"${amount:.2f}"
+    # Two significant digits, never fewer than cents.
+    decimals = min(8, max(2, 1 - math.floor(math.log10(abs(amount)))))
+    text = f"{amount:.{decimals}f}"
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0").ljust(2, "0")
+    return f"${whole}.{fraction}"
 
 
 def _price(value: Any) -> str:

@@ -53,11 +53,11 @@ def _model(catalogue: Any, model_id: str) -> Model:
 
 
 def filter_models(models: list[Model], q: str) -> list[Model]:
-    """Models whose name or id contains every word of ``q`` (case-insensitive)."""
-    words = q.lower().split()
-    if not words:
+    """Models whose id or name contains ``q``, ignoring case (as ``GET /models/{category}``)."""
+    needle = q.strip().lower()
+    if not needle:
         return models
-    return [m for m in models if all(w in f"{m.name} {m.id}".lower() for w in words)]
+    return [m for m in models if needle in m.id.lower() or needle in m.name.lower()]
 
 
 def sort_models(models: list[Model], sort: str, direction: str) -> list[Model]:

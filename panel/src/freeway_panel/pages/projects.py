@@ -136,6 +136,7 @@ async def create_project(request: Request[Any, Any, Any]) -> Response[Any]:
             status=exc.status_code,
             active="projects",
             values=values,
+            notice_inline=True,
             notice=Notice(kind="error", message=exc.message),
             field=exc.param,
         )
