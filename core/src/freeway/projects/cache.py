@@ -5,8 +5,9 @@ The cache is loaded from the database at startup, refreshed periodically
 (``FREEWAY_PROJECT_CACHE_REFRESH`` seconds) and by the ``refresh-project-cache`` job,
 and updated at once when a project changes: the replica that made the change reloads
 that project, and with ``REDIS_URL`` set it publishes the project id on the Redis
-channel ``freeway:projects`` so every other replica reloads it too (a rotated key stops
-working everywhere within milliseconds, not at the next refresh).
+channel ``freeway:projects`` so every other replica reloads it too.  The change waits
+(up to a second) until every subscribed replica confirms, so when a rotation returns
+the old key is refused everywhere, not only at the next refresh.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("freeway.projects")
 
 CHANNEL = "freeway:projects"
+ACK_KEY = "freeway:projects:ack:"
 ALL_PROJECTS = "*"
+# How long a change waits for every replica to confirm it dropped the old state.
+ACK_TIMEOUT = 1.0
 
 
 class CachedProject(msgspec.Struct, frozen=True):
@@ -45,10 +49,12 @@ class CachedProject(msgspec.Struct, frozen=True):
 
 
 class _Invalidation(msgspec.Struct, frozen=True):
-    """A message on ``freeway:projects``: reload ``id`` (``"*"`` = everything)."""
+    """A message on ``freeway:projects``: reload ``id`` (``"*"`` = everything), then
+    count yourself in ``freeway:projects:ack:<ack>``."""
 
     id: str
     origin: str = ""
+    ack: str = ""
 
 
 def _cached(row: Project) -> CachedProject:
@@ -61,9 +67,35 @@ def _cached(row: Project) -> CachedProject:
     )
 
 
-async def publish_invalidation(redis: Any, project_id: str, origin: str = "") -> None:
-    """Tell every replica to reload ``project_id`` (``"*"`` for all); used by the CLI too."""
-    await redis.publish(CHANNEL, msgspec.json.encode(_Invalidation(id=project_id, origin=origin)))
+async def publish_invalidation(
+    redis: Any, project_id: str, origin: str = "", *, timeout: float = ACK_TIMEOUT
+) -> bool:
+    """Tell every replica to reload ``project_id`` (``"*"`` for all) and wait until each
+    subscriber has done so (at most ``timeout`` seconds).  Used by the CLI too.
+
+    Returns whether every replica confirmed in time.  Waiting is what makes a rotation
+    "at once": when the admin gets the response, no replica accepts the old key.
+    """
+    ack = uuid.uuid4().hex
+    message = msgspec.json.encode(_Invalidation(id=project_id, origin=origin, ack=ack))
+    receivers = int(await redis.publish(CHANNEL, message))
+    deadline = asyncio.get_running_loop().time() + timeout
+    acked = 0
+    while receivers:
+        acked = int(await redis.get(ACK_KEY + ack) or 0)
+        if acked >= receivers or asyncio.get_running_loop().time() >= deadline:
+            break
+        await asyncio.sleep(0.002)
+    if acked < receivers:
+        log.warning(
+            "project change: %d of %d replicas confirmed in %.1fs; the rest catch up at "
+            "their next refresh",
+            acked,
+            receivers,
+            timeout,
+        )
+        return False
+    return True
 
 
 class ProjectCache:
@@ -208,6 +240,11 @@ class ProjectCache:
             return
         if event.origin != self._origin:
             await self.reload(event.id)
+        if event.ack:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(ACK_KEY + event.ack)
+                pipe.expire(ACK_KEY + event.ack, 60)
+                await pipe.execute()
 
     async def _periodic(self) -> None:
         while True:
