@@ -40,7 +40,8 @@ async def first_run(client: Any, username: str = "admin") -> str:
     )
     assert done.status_code == 303, done.text
     assert done.headers["location"] == "/panel/"
-    return token
+    # Logging in issued a new CSRF token; read it from a page.
+    return csrf_of((await client.get("/panel/settings")).text)
 
 
 async def test_panel_routes_come_from_the_panel_plugin_and_disabling_it_removes_them(
@@ -138,6 +139,21 @@ async def test_a_post_without_the_csrf_token_is_refused(client: Any) -> None:
     assert header.status_code == 201
 
 
+async def test_the_csrf_token_changes_at_login_so_an_older_one_is_refused(client: Any) -> None:
+    before = csrf_of((await client.get("/panel/setup")).text)
+    await client.post(
+        "/panel/setup",
+        data={"_csrf": before, "username": "admin", "password": PASSWORD, "confirm": PASSWORD},
+    )
+    after = csrf_of((await client.get("/panel/settings")).text)
+    assert after != before
+    form = {"name": "late", "metadata": "{}", "is_active": "true"}
+    stale = await client.post("/panel/projects", data={**form, "_csrf": before})
+    assert stale.status_code == 403
+    fresh = await client.post("/panel/projects", data={**form, "_csrf": after})
+    assert fresh.status_code == 201
+
+
 async def test_login_form_needs_the_csrf_token_too(client: Any) -> None:
     await first_run(client)
     client.cookies.delete("freeway_token")
@@ -175,6 +191,7 @@ async def test_login_returns_to_the_page_asked_for_but_never_off_the_panel(clien
     assert response.headers["location"] == "/panel/analytics?status=ok"
     client.cookies.delete("freeway_token")
     for evil in ("//evil.example/panel", "https://evil.example", "/panel\\@evil"):
+        token = csrf_of((await client.get("/panel/login")).text)
         response = await client.post(
             "/panel/login",
             data={"_csrf": token, "username": "admin", "password": PASSWORD, "next": evil},
@@ -204,6 +221,7 @@ async def test_viewers_read_everything_but_every_write_is_refused(client: Any) -
     await client.post(
         "/panel/login", data={"_csrf": token, "username": "watcher", "password": PASSWORD}
     )
+    token = csrf_of((await client.get("/panel/")).text)
     for path in ("/panel/", "/panel/projects", "/panel/models", "/panel/analytics", "/panel/users"):
         page = await client.get(path)
         assert page.status_code == 200, path

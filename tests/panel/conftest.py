@@ -128,8 +128,26 @@ def catalogue_models() -> dict[str, list[Model]]:
     }
 
 
+class FastRanker:
+    """A plugin category: small-context text models, smallest first."""
+
+    category = "fast"
+
+    def rank(self, models: list[Model]) -> list[Model]:
+        small = [
+            m
+            for m in models
+            if "image" not in m.output_modalities and (m.context_length or 0) <= 32768
+        ]
+        return sorted(small, key=lambda m: (m.context_length or 0, m.id))
+
+
 class FakesPlugin:
-    """Contributes the fake providers, like a provider plugin would."""
+    """Contributes the fake providers (and a ``fast`` ranker), like a plugin would."""
+
+    @hookimpl
+    def freeway_rankers(self) -> list[Any]:
+        return [FastRanker()]
 
     @hookimpl
     def freeway_providers(self, settings: Any) -> list[Any]:

@@ -262,6 +262,10 @@ def test_model_tabs_search_sort_details_and_select(
     expect(page.locator("#models-table tbody tr")).to_have_count(2)
     expect(page.locator("#models-table tbody tr").first).to_contain_text("Pixel Draw")
 
+    # A category added by a plugin's ranker gets its own tab.
+    tabs.get_by_role("link", name="fast 3").click()
+    expect(page.locator("#models-table tbody tr").first).to_contain_text("fakecloud/qwen-tiny:free")
+
     tabs.get_by_role("link", name="paid 3").click()
     expect(page.locator("#models-table tbody tr")).to_have_count(3)
     ids = page.locator("#models-table tbody tr code.model-id")

@@ -72,7 +72,7 @@ def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> R
         "path": request.url.path,
         "user": user,
         "is_admin": bool(user and user.is_admin),
-        "can_write": False,
+        "can_write": bool(user and user.is_admin),
         "csrf": csrf_token(request),
         "theme": theme_of(request),
         "notice": None,

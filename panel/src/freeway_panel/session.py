@@ -74,6 +74,13 @@ def csrf_token(connection: Connection) -> str:
     return token  # type: ignore[no-any-return]
 
 
+def rotate_csrf(connection: Connection) -> None:
+    """Issue a new CSRF token (at login and logout, so a token never spans sessions)."""
+    state = _state(connection)
+    state["panel_csrf"] = secrets.token_urlsafe(32)
+    state["panel_csrf_new"] = True
+
+
 async def check_csrf(request: Request[Any, Any, Any]) -> None:
     """403 unless the request repeats the cookie's token in a header or form field."""
     expected = request.cookies.get(CSRF_COOKIE)

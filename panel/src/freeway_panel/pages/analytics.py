@@ -83,6 +83,7 @@ async def analytics_page(request: Request[Any, Any, Any]) -> Response[Any]:
         "status": status or "",
     }
     kept = {k: v for k, v in filters.items() if v}
+    extra: dict[str, Any] = {"notice": notice} if notice else {}
     return await render(
         request,
         "analytics.html",
@@ -102,7 +103,7 @@ async def analytics_page(request: Request[Any, Any, Any]) -> Response[Any]:
         csv_url="/admin/analytics/logs.csv?" + urlencode(kept),
         page_url=lambda n: "/panel/analytics?" + urlencode({**kept, "page": n}),
         short_id=lambda value: str(value)[:8] if isinstance(value, uuid.UUID | str) else "",
-        **({"notice": notice} if notice else {}),
+        **extra,
     )
 
 

@@ -13,6 +13,7 @@ from freeway_panel.session import (
     Notice,
     clear_token,
     current_user,
+    rotate_csrf,
     token_claims,
     token_cookie,
 )
@@ -67,6 +68,7 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
             username=username,
             notice=Notice(kind="error", message=exc.message.capitalize()),
         )
+    rotate_csrf(request)
     response = redirect(request, target)
     response.set_cookie(token_cookie(request, issued))
     return response
@@ -103,6 +105,7 @@ async def setup_submit(request: Request[Any, Any, Any]) -> Response[Any]:
             username=username,
             notice=Notice(kind="error", message=exc.message.capitalize()),
         )
+    rotate_csrf(request)
     response = redirect(
         request, "/panel/", notice=f"Welcome, {username}. You are the admin of this gateway."
     )
@@ -116,6 +119,7 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     claims = token_claims(request)
     if claims is not None:
         await gateway_of(request).auth.tokens.revoke(claims)
+    rotate_csrf(request)
     response = redirect(request, "/panel/login", notice="You are logged out.")
     clear_token(response)
     return response
