@@ -35,6 +35,10 @@ class SSEParser:
 
     def feed(self, text: str) -> list[SSEEvent]:
         """Add decoded text; return the events completed by it."""
+        if not text:
+            # An empty piece (an empty chunk, or bytes that end inside a UTF-8
+            # character) must not forget a CR waiting for its LF.
+            return []
         if self._pending_cr and text.startswith("\n"):
             text = text[1:]  # the \n of a \r\n split across chunks
         self._pending_cr = False
