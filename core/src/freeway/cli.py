@@ -152,6 +152,11 @@ def config_cmd() -> None:
 
 def _register_groups() -> None:
     """Command groups of the areas (kept here so ``freeway --help`` lists them all)."""
+    from freeway.auth.cli import users
+    from freeway.projects.cli import projects
+
+    main.add_command(users)
+    main.add_command(projects)
 
 
 _register_groups()

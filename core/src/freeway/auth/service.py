@@ -130,6 +130,21 @@ class UserService:
         await self._throttle.succeeded(username)
         return user, self._tokens.issue(str(user.id), user.token_version)
 
+    async def reset_admin(self, username: str, password: str) -> User:
+        """Recovery: make ``username`` an active admin with a new password, revoking its
+        tokens (``freeway users create-admin --reset``)."""
+        check_password(password)
+        password_hash = await hash_password(password)
+        async with self._db.sessionmaker() as session, session.begin():
+            user = await self._find(session, username)
+            if user is None:
+                raise NotFound(f"no user named {username!r}")
+            user.password_hash = password_hash
+            user.role = "admin"
+            user.is_active = True
+            user.token_version = user.token_version + 1
+        return user
+
     async def get(self, user_id: str) -> User:
         async with self._db.sessionmaker() as session:
             user = await session.get(User, _user_id(user_id))

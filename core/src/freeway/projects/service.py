@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 from sqlalchemy import func, select
@@ -23,7 +23,6 @@ from freeway.projects.keys import generate_key
 
 if TYPE_CHECKING:
     from freeway.db.engine import Database
-    from freeway.projects.cache import ProjectCache
 
 NAME_MAX = 200
 METADATA_MAX_BYTES = 16 * 1024
@@ -127,10 +126,17 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-class ProjectService:
-    """Projects in the database, kept in step with the :class:`ProjectCache`."""
+class ChangeListener(Protocol):
+    """Told after each committed change: the :class:`~freeway.projects.cache.ProjectCache`
+    (or the CLI's Redis notifier)."""
 
-    def __init__(self, db: Database, cache: ProjectCache | None) -> None:
+    async def invalidate(self, project_id: str) -> None: ...
+
+
+class ProjectService:
+    """Projects in the database, kept in step with the project cache."""
+
+    def __init__(self, db: Database, cache: ChangeListener | None) -> None:
         self._db = db
         self._cache = cache
 
