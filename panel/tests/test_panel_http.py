@@ -350,3 +350,45 @@ async def test_theme_choice_is_remembered_in_a_cookie_and_rendered(client: Any) 
     assert '<html lang="en" data-theme="dark">' in page.text
     bad = await client.post("/panel/theme", data={"_csrf": token, "theme": "neon"})
     assert bad.status_code == 400
+
+
+async def test_changing_the_password_ends_other_sessions_and_keeps_this_one(
+    client: Any, settings: Settings
+) -> None:
+    token = await first_run(client)
+    other = client.cookies.get("freeway_token")
+    mismatch = await client.post(
+        "/panel/settings/password",
+        data={
+            "_csrf": token,
+            "current_password": PASSWORD,
+            "new_password": "a-new-long-password",
+            "confirm_password": "another-long-password",
+        },
+    )
+    assert mismatch.status_code == 400
+    assert "The two new passwords differ" in mismatch.text
+    wrong = await client.post(
+        "/panel/settings/password",
+        data={
+            "_csrf": token,
+            "current_password": "not-my-password",
+            "new_password": "a-new-long-password",
+            "confirm_password": "a-new-long-password",
+        },
+    )
+    assert wrong.status_code == 400
+    assert "current_password is wrong" in wrong.text
+    changed = await client.post(
+        "/panel/settings/password",
+        data={
+            "_csrf": token,
+            "current_password": PASSWORD,
+            "new_password": "a-new-long-password",
+            "confirm_password": "a-new-long-password",
+        },
+    )
+    assert changed.status_code == 303
+    assert (await client.get("/panel/settings")).status_code == 200  # still logged in
+    old = await client.get("/auth/me", headers={"authorization": f"Bearer {other}"})
+    assert old.status_code == 401

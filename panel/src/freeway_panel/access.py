@@ -57,7 +57,8 @@ def login_redirect(request: Request[Any, Any, Any], _: LoginRequired) -> Respons
     if request.method == "GET" and request.url.path.rstrip("/") not in ("/panel", ""):
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         target += "?next=" + quote(here, safe="")
-    if is_htmx(request):
+    # Any htmx request, boosted or not: a plain redirect would be swapped into the page.
+    if request.headers.get("hx-request") == "true":
         response: Response[Any] = Response("", status_code=200, headers={"hx-redirect": target})
     else:
         response = Response("", status_code=303, headers={"location": target})

@@ -231,6 +231,15 @@ def redirect(
     return finish(response, request)
 
 
+def sentence(text: str) -> str:
+    """A service message as the start of a sentence, leaving field names
+    (``current_password is wrong``) and the rest of the text as they are."""
+    first = text.split(" ", 1)[0]
+    if not text or "_" in first:
+        return text
+    return text[:1].upper() + text[1:]
+
+
 def safe_next(value: Any, default: str = "/panel/") -> str:
     """A post-login destination inside the panel (no open redirect)."""
     if (

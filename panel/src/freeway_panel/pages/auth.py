@@ -8,7 +8,7 @@ from litestar import Request, Response, get, post
 
 from freeway.errors import AuthError, Conflict, RateLimitExceeded, ValidationFailed
 from freeway.state import gateway_of
-from freeway_panel.rendering import redirect, render, safe_next
+from freeway_panel.rendering import redirect, render, safe_next, sentence
 from freeway_panel.session import (
     Notice,
     clear_token,
@@ -66,7 +66,7 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
             headers=headers,
             next=target,
             username=username,
-            notice=Notice(kind="error", message=exc.message.capitalize()),
+            notice=Notice(kind="error", message=sentence(exc.message)),
         )
     rotate_csrf(request)
     response = redirect(request, target)
@@ -103,7 +103,7 @@ async def setup_submit(request: Request[Any, Any, Any]) -> Response[Any]:
             "setup.html",
             status=exc.status_code,
             username=username,
-            notice=Notice(kind="error", message=exc.message.capitalize()),
+            notice=Notice(kind="error", message=sentence(exc.message)),
         )
     rotate_csrf(request)
     response = redirect(

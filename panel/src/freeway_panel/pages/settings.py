@@ -9,7 +9,7 @@ from litestar import Request, Response, get, post
 from freeway.api.health import ready
 from freeway.errors import FreewayError, ValidationFailed
 from freeway.state import gateway_of
-from freeway_panel.rendering import redirect, render, safe_next
+from freeway_panel.rendering import redirect, render, safe_next, sentence
 from freeway_panel.session import THEMES, Notice, current_user, theme_cookie, token_cookie
 
 
@@ -63,7 +63,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Response[Any]:
         return await _settings_page(
             request,
             status=exc.status_code,
-            notice=Notice(kind="error", message=exc.message.capitalize()),
+            notice=Notice(kind="error", message=sentence(exc.message)),
             field=exc.param,
         )
     response = redirect(

@@ -10,7 +10,7 @@ from litestar.params import FromPath
 from freeway.auth.principal import ROLES
 from freeway.errors import FreewayError, NotFound
 from freeway.state import gateway_of
-from freeway_panel.rendering import redirect, render
+from freeway_panel.rendering import redirect, render, sentence
 from freeway_panel.session import Notice, current_user
 
 PAGE_SIZE = 200
@@ -58,7 +58,7 @@ async def create_user(request: Request[Any, Any, Any]) -> Response[Any]:
             request,
             status=exc.status_code,
             values=values,
-            notice=Notice(kind="error", message=exc.message.capitalize()),
+            notice=Notice(kind="error", message=sentence(exc.message)),
             field=exc.param,
         )
     return redirect(
@@ -80,7 +80,7 @@ async def update_user(request: Request[Any, Any, Any], user_id: FromPath[str]) -
     except NotFound:
         raise
     except FreewayError as exc:
-        return redirect(request, "/panel/users", notice=exc.message.capitalize(), kind="error")
+        return redirect(request, "/panel/users", notice=sentence(exc.message), kind="error")
     state = "active" if user.is_active else "deactivated"
     return redirect(
         request, "/panel/users", notice=f"“{user.username}” is now {user.role}, {state}."
