@@ -9,8 +9,11 @@ def core_route_handlers() -> list[Any]:
     """Route handlers of the core API (registered through the ``core`` plugin)."""
     from freeway.api.analytics import AnalyticsController
     from freeway.api.auth import AUTH_HANDLERS
+    from freeway.api.chat import chat_completions
+    from freeway.api.client_models import list_models, retrieve_model
     from freeway.api.docs import api_reference, docs_assets
     from freeway.api.health import health, ready
+    from freeway.api.images import image_generations
     from freeway.api.jobs import list_jobs, run_job_now
     from freeway.api.models import (
         delete_model_selection,
@@ -26,6 +29,10 @@ def core_route_handlers() -> list[Any]:
     return [
         health,
         ready,
+        chat_completions,
+        image_generations,
+        list_models,
+        retrieve_model,
         api_reference,
         docs_assets,
         AnalyticsController,

@@ -16,6 +16,15 @@ class Struct(msgspec.Struct, omit_defaults=True):
     """Base for wire structs: defaults are not written, so upstreams see only what was set."""
 
 
+def _always(value: Any) -> Any:
+    """A default that is still written: OpenAI clients need ``object``, ``created``,
+    ``index``, ``finish_reason: null``, ``choices: []`` present even when default
+    (msgspec omits plain defaults, but never values from a non-collection factory)."""
+    if isinstance(value, list):
+        return msgspec.field(default_factory=lambda: [])
+    return msgspec.field(default_factory=lambda: value)
+
+
 # --- chat request -----------------------------------------------------------------
 
 
@@ -67,8 +76,8 @@ class Usage(Struct):
 
 
 class ChatMessage(Struct, kw_only=True):
-    role: str = "assistant"
-    content: str | list[dict[str, Any]] | None = None
+    role: str = _always("assistant")
+    content: str | list[dict[str, Any]] | None = _always(None)
     tool_calls: list[dict[str, Any]] | None = None
     refusal: str | None = None
     images: list[dict[str, Any]] | None = None
@@ -76,9 +85,9 @@ class ChatMessage(Struct, kw_only=True):
 
 
 class Choice(Struct, kw_only=True):
-    index: int = 0
+    index: int = _always(0)
     message: ChatMessage
-    finish_reason: str | None = None
+    finish_reason: str | None = _always(None)
     logprobs: dict[str, Any] | None = None
 
 
@@ -86,8 +95,8 @@ class ChatResponse(Struct, kw_only=True):
     id: str
     model: str
     choices: list[Choice]
-    created: int = 0
-    object: str = "chat.completion"
+    created: int = _always(0)
+    object: str = _always("chat.completion")
     usage: Usage | None = None
     system_fingerprint: str | None = None
 
@@ -102,18 +111,18 @@ class Delta(Struct, kw_only=True):
 
 
 class ChunkChoice(Struct, kw_only=True):
-    index: int = 0
+    index: int = _always(0)
     delta: Delta
-    finish_reason: str | None = None
+    finish_reason: str | None = _always(None)
     logprobs: dict[str, Any] | None = None
 
 
 class ChatChunk(Struct, kw_only=True):
     id: str
     model: str
-    choices: list[ChunkChoice] = []
-    created: int = 0
-    object: str = "chat.completion.chunk"
+    choices: list[ChunkChoice] = _always([])
+    created: int = _always(0)
+    object: str = _always("chat.completion.chunk")
     usage: Usage | None = None
     system_fingerprint: str | None = None
 
