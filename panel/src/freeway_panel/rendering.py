@@ -9,7 +9,6 @@ not used: the panel is a plugin and brings its own environment.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -122,23 +121,6 @@ def _ago(value: Any) -> str:
     return "just now"
 
 
-def _context(value: Any) -> str:
-    if not value:
-        return "—"
-    n = int(value)
-    if n >= 1_000_000 and n % 1_000_000 == 0:
-        return f"{n // 1_000_000}M"
-    if n >= 1000 and n % 1000 == 0:
-        return f"{n // 1000}k"
-    if n >= 1000:
-        return f"{n / 1000:.1f}k"
-    return str(n)
-
-
-def _pretty_json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
-
-
 def _make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -155,8 +137,6 @@ def _make_environment() -> Environment:
         pct=_pct,
         when=_when,
         ago=_ago,
-        context=_context,
-        pretty_json=_pretty_json,
     )
     env.globals.update(
         version=__version__,
