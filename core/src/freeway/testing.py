@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -445,7 +446,8 @@ class ProviderContract:
 
     async def test_contract_5xx_is_provider_unavailable(self) -> None:
         for status in (500, 503):
-            async with self.connect(lambda r, s=status: self.error_response(s)) as provider:
+            handler = functools.partial(_answer_status, self, status)
+            async with self.connect(handler) as provider:
                 with pytest.raises(ProviderUnavailable) as caught:
                     await provider.chat(self.chat_request())
                 assert caught.value.retryable
@@ -478,6 +480,12 @@ class ProviderContract:
             with pytest.raises(ProviderError) as caught:
                 await provider.chat(self.chat_request())
             assert caught.value.retryable
+
+
+def _answer_status(
+    contract: ProviderContract, status: int, request: httpx.Request
+) -> httpx.Response:
+    return contract.error_response(status)
 
 
 def _assert_usage(usage: Usage | None) -> None:

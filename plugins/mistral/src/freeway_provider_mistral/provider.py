@@ -125,7 +125,8 @@ class MistralProvider(OpenAICompatibleProvider):
             raise ProviderUnavailable(
                 f"{self.name}: the model failed while answering", provider=self.name
             )
-        choice["finish_reason"] = _FINISH.get(reason, reason)
+        if isinstance(reason, str):
+            choice["finish_reason"] = _FINISH.get(reason, reason)
 
 
 def price_of(model_id: str) -> tuple[float | None, float | None]:
