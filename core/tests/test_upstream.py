@@ -5,12 +5,24 @@ from __future__ import annotations
 import email.utils
 import math
 
+import httpx
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from freeway.errors import ProviderUnavailable, RateLimited, UpstreamAuthError, UpstreamBadRequest
-from freeway.providers.upstream import error_from_status, parse_retry_after, upstream_message
+from freeway.errors import (
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    UpstreamAuthError,
+    UpstreamBadRequest,
+)
+from freeway.providers.upstream import (
+    error_from_status,
+    parse_retry_after,
+    upstream_errors,
+    upstream_message,
+)
 
 NOW = 1_750_000_000.0
 seconds = st.integers(min_value=0, max_value=10**6)
@@ -154,3 +166,27 @@ def test_status_maps_to_the_error_tree(status: int, error: type, retryable: bool
     exc = error_from_status("acme", status, {"retry-after": "2"}, b'{"error":{"message":"m"}}')
     assert type(exc) is error and exc.retryable is retryable
     assert exc.message == "acme: m" and exc.provider == "acme"
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        httpx.ConnectError("refused"),
+        httpx.RemoteProtocolError("peer closed connection"),
+        httpx.DecodingError("bad gzip"),
+        httpx.TooManyRedirects("loop"),
+        httpx.StreamClosed(),
+        httpx.InvalidURL("bad url"),
+    ],
+)
+def test_no_httpx_failure_leaks_out_of_upstream_errors(exc: Exception) -> None:
+    with (
+        pytest.raises(ProviderUnavailable, match="acme: cannot reach upstream"),
+        upstream_errors("acme"),
+    ):
+        raise exc
+
+
+def test_upstream_timeouts_become_provider_timeout() -> None:
+    with pytest.raises(ProviderTimeout), upstream_errors("acme"):
+        raise httpx.PoolTimeout("no connection free")

@@ -163,7 +163,7 @@ def upstream_errors(provider: str) -> Iterator[None]:
         raise
     except httpx.TimeoutException as exc:
         raise ProviderTimeout(f"{provider}: upstream timed out", provider=provider) from exc
-    except (httpx.TransportError, httpx.StreamError) as exc:
+    except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
         raise ProviderUnavailable(
             f"{provider}: cannot reach upstream ({type(exc).__name__})", provider=provider
         ) from exc
