@@ -55,12 +55,11 @@ class _Totals:
         self.histogram = add_histograms(self.histogram, histogram)
 
     def metrics(self) -> dict[str, Any]:
-        values = dict(zip(SUM_COLUMNS, self.sums, strict=True))
-        requests = int(values["requests"])
-        latency_sum = float(values.pop("latency_ms_sum"))
-        values = {
-            name: float(value) if name == "cost_usd" else int(value)
-            for name, value in values.items()
+        sums = dict(zip(SUM_COLUMNS, self.sums, strict=True))
+        requests = int(sums["requests"])
+        latency_sum = float(sums.pop("latency_ms_sum"))
+        values: dict[str, Any] = {
+            name: float(value) if name == "cost_usd" else int(value) for name, value in sums.items()
         }
         values["error_rate"] = values["errors"] / requests if requests else 0.0
         values["avg_latency_ms"] = latency_sum / requests if requests else None
