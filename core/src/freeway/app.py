@@ -26,6 +26,7 @@ from freeway.auth.service import start_auth
 from freeway.db import create_database, upgrade
 from freeway.errors import ConfigError
 from freeway.http import close_shared_client, shared_client
+from freeway.jobs.runtime import start_catalogue_and_jobs, stop_catalogue_and_jobs
 from freeway.logs import configure_logging
 from freeway.plugins import call_list_hook, get_plugin_manager
 from freeway.projects.cache import start_project_cache, stop_project_cache
@@ -65,10 +66,12 @@ async def _startup(gw: Gateway) -> None:
     gw.rate_limiter = build_rate_limiter(gw.settings, gw.redis)
     gw.router = Router.from_gateway(gw)
     await start_usage(gw)
+    await start_catalogue_and_jobs(gw)
     gw.started = True
 
 
 async def _shutdown(gw: Gateway) -> None:
+    await stop_catalogue_and_jobs(gw)
     for provider in gw.providers.values():
         close = getattr(provider, "aclose", None)
         if close is not None:

@@ -157,6 +157,10 @@ def _register_groups() -> None:
 
     main.add_command(users)
     main.add_command(projects)
+    from freeway.jobs.cli import jobs, worker
+
+    main.add_command(jobs)
+    main.add_command(worker)
     from freeway.scaffold import plugin
 
     main.add_command(plugin)

@@ -61,3 +61,19 @@ def freeway_usage_sinks(settings: Settings) -> list[Any]:
     if settings.usage_jsonl_path is not None:
         sinks.append(JsonlSink(settings.usage_jsonl_path))
     return sinks
+
+
+@hookimpl
+def freeway_rankers() -> list[Any]:
+    """The built-in rankers ``free``, ``paid`` and ``image``."""
+    from freeway.catalogue.rankers import builtin_rankers
+
+    return builtin_rankers()
+
+
+@hookimpl
+def freeway_jobs() -> list[Any]:
+    """``refresh-models`` (00:00 UTC) and ``refresh-project-cache`` (01:00 UTC)."""
+    from freeway.jobs.builtin import builtin_jobs
+
+    return builtin_jobs()
