@@ -123,6 +123,10 @@ def create_app(
             description="OpenAI-compatible AI gateway.",
             render_plugins=[],
         ),
+        # Litestar's default config sets the root logger to INFO behind a queue
+        # thread, so every library's per-request INFO line (httpx logs each
+        # upstream call) would cost CPU on the hot path; freeway.logs owns logging.
+        logging_config=None,
         debug=False,
     )
     app.state.gateway = gw

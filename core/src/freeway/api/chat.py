@@ -49,7 +49,6 @@ def _decode(body: bytes) -> ChatRequest:
 
 @post(
     ["/chat/completions", "/v1/chat/completions"],
-    guards=[require_project],
     tags=["client"],
     summary="Create a chat completion (OpenAI-compatible)",
     status_code=200,
@@ -58,6 +57,9 @@ async def chat_completions(request: Request[Any, Any, Any]) -> Response[Any]:
     """OpenAI ``chat.completions.create``: ``model`` may be a category (``free``,
     ``paid``, ``image``…), a gateway id (``groq/llama-3.1-8b-instant``) or a bare
     upstream id.  ``stream: true`` answers with server-sent events."""
+    # The guard is called here, not via guards=[...]: Litestar copies the route
+    # handler for every guard call, a cost paid on each proxied request.
+    await require_project(request)
     gw = gateway_of(request)
     call = Call(gw, request.scope, "chat")
     try:

@@ -71,21 +71,22 @@ def client_models(gw: Any) -> list[ClientModel]:
     return entries
 
 
-@get("/v1/models", guards=[require_project], tags=["client"], summary="List models")
+@get("/v1/models", tags=["client"], summary="List models")
 async def list_models(request: Request[Any, Any, Any]) -> Response[Any]:
     """OpenAI ``models.list``: what this key may use (categories and models)."""
+    await require_project(request)
     body = {"object": "list", "data": client_models(gateway_of(request))}
     return Response(_encode(body), media_type=JSON)
 
 
 @get(
     "/v1/models/{model_id:path}",
-    guards=[require_project],
     tags=["client"],
     summary="Retrieve a model",
 )
 async def retrieve_model(request: Request[Any, Any, Any], model_id: str) -> Response[Any]:
     """OpenAI ``models.retrieve``: one entry of the list, or 404 ``model_not_found``."""
+    await require_project(request)
     wanted = model_id.lstrip("/")
     for entry in client_models(gateway_of(request)):
         if entry.id == wanted:

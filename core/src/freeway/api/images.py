@@ -36,13 +36,13 @@ def _decode(body: bytes) -> ImageRequest:
 
 @post(
     ["/images/generations", "/v1/images/generations"],
-    guards=[require_project],
     tags=["client"],
     summary="Generate images (OpenAI-compatible)",
     status_code=200,
 )
 async def image_generations(request: Request[Any, Any, Any]) -> Response[Any]:
     """OpenAI ``images.generate``; ``model`` defaults to the ``image`` category."""
+    await require_project(request)
     gw = gateway_of(request)
     call = Call(gw, request.scope, "images")
     try:

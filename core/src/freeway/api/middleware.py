@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
-import uuid
+import itertools
+import os
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = b"x-request-id"
+
+# Request ids: 20 random hex digits per process + a 12-digit counter (32 hex digits,
+# like a UUID's hex): unique across replicas, and ~10x cheaper than uuid4() per request.
+_PREFIX = os.urandom(10).hex()
+_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    """A fresh request id."""
+    return f"{_PREFIX}{next(_COUNTER):012x}"
+
+
+def _reseed() -> None:
+    global _PREFIX
+    _PREFIX = os.urandom(10).hex()
+
+
+os.register_at_fork(after_in_child=_reseed)  # a forked worker gets its own prefix
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -27,7 +46,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     request_id = value.decode()
                 break
         if request_id is None:
-            request_id = uuid.uuid4().hex
+            request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         raw_id = request_id.encode()
 
