@@ -6,6 +6,8 @@ admin API; usage is read back from the database after the queue is flushed.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import msgspec
@@ -17,47 +19,19 @@ from freeway.app import create_app
 from freeway.db.models import UsageLog
 from freeway.errors import ProviderUnavailable, RateLimited, UpstreamBadRequest
 from freeway.hookspecs import hookimpl
-from freeway.providers.types import Model, Usage, make_model
+from freeway.providers.types import Usage, make_model
 from freeway.state import gateway_of
 from freeway.testing import FakeProvider
 
+# With the built-in rankers: paid = [a/small, b/small] (same price, a first by id),
+# image = [a/painter], free = [].
 MODELS = {
     "a": [
         make_model("a", "small", context_length=8000, prompt_price=1.0, completion_price=2.0),
         make_model("a", "painter", output_modalities=["image"], image_price=0.04),
     ],
-    "b": [make_model("b", "small", context_length=8000)],
+    "b": [make_model("b", "small", context_length=8000, prompt_price=1.0, completion_price=2.0)],
 }
-
-
-class StandInCatalogue:
-    """Catalogue reads (INTERFACES.md) over fixed models: ``free`` = a/small, b/small."""
-
-    def __init__(self, models: list[Model]) -> None:
-        self.models = {m.id: m for m in models}
-        self.cats = {"free": ["a/small", "b/small"], "image": ["a/painter"]}
-
-    def categories(self) -> list[str]:
-        return list(self.cats)
-
-    def candidates(self, category: str) -> list[Model]:
-        return [self.models[i] for i in self.cats.get(category, [])]
-
-    def selected(self, category: str) -> Model | None:
-        found = self.candidates(category)
-        return found[0] if found else None
-
-    def get(self, model_id: str) -> Model | None:
-        return self.models.get(model_id)
-
-    def by_upstream_id(self, upstream_id: str) -> list[Model]:
-        return [m for m in self.models.values() if m.upstream_id == upstream_id]
-
-    def all(self) -> list[Model]:
-        return list(self.models.values())
-
-    def replace(self, *args: Any, **kw: Any) -> None:
-        """A background catalogue refresh must not replace the test's models."""
 
 
 class FakePlugin:
@@ -87,7 +61,7 @@ class Gateway:
         return response.json()["api_key"]  # type: ignore[no-any-return]
 
     async def chat(self, key: str | None, **body: Any):
-        body.setdefault("model", "free")
+        body.setdefault("model", "paid")
         body.setdefault("messages", [{"role": "user", "content": "hi"}])
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return await self.client.post("/v1/chat/completions", json=body, headers=headers)
@@ -111,8 +85,12 @@ async def gateway(make_settings):
     plugin = FakePlugin()
     app = create_app(settings, extra_plugins=[("fakes", plugin)])
     async with AsyncTestClient(app=app) as client:
-        gw = gateway_of(app)
-        gw.catalogue = StandInCatalogue([m for ms in MODELS.values() for m in ms])
+        # The startup refresh lists the fake providers' models into the catalogue.
+        catalogue = gateway_of(app).catalogue
+        deadline = time.monotonic() + 10
+        while not all(catalogue.get(m.id) for ms in MODELS.values() for m in ms):
+            assert time.monotonic() < deadline, "the catalogue never listed the fake models"
+            await asyncio.sleep(0.05)
         yield Gateway(client, plugin, settings.admin_api_key)
 
 
@@ -136,7 +114,7 @@ async def test_a_chat_completion_answers_with_gateway_headers_and_logs_usage(gat
     assert response.headers["x-request-id"]
     assert "x-ratelimit-limit-requests" not in response.headers  # no limit set
     (log,) = await gateway.logs()
-    assert log.requested_model == "free"
+    assert log.requested_model == "paid"
     assert (log.model, log.provider, log.status, log.stream) == ("a/small", "a", "ok", False)
     assert (log.prompt_tokens, log.completion_tokens, log.total_tokens) == (10, 3, 13)
     assert log.cost_usd == pytest.approx((10 * 1.0 + 3 * 2.0) / 1e6)
@@ -241,7 +219,8 @@ async def test_fallback_after_an_upstream_429_is_transparent_and_counted(gateway
     assert response.status_code == 200
     assert response.headers["x-freeway-model"] == "b/small"
     (log,) = await gateway.logs()
-    assert (log.fallback_count, log.provider, log.cost_usd) == (1, "b", 0)
+    assert (log.fallback_count, log.provider, log.model) == (1, "b", "b/small")
+    assert log.cost_usd == pytest.approx((10 * 1.0 + 3 * 2.0) / 1e6)  # b's prices
 
 
 async def test_a_non_retryable_upstream_error_is_passed_through_with_its_message(gateway):
@@ -357,10 +336,11 @@ async def test_v1_models_lists_categories_and_models_in_openai_shape(gateway):
     body = (await gateway.client.get("/v1/models", headers=headers)).json()
     assert body["object"] == "list"
     ids = [m["id"] for m in body["data"]]
-    assert ids[:2] == ["free", "image"]
+    assert ids[:3] == ["free", "paid", "image"]
     assert {"a/small", "a/painter", "b/small"} <= set(ids)
-    free = body["data"][0]
-    assert free["object"] == "model" and free["serves"] == "a/small"
+    free, paid = body["data"][:2]
+    assert paid["object"] == "model" and paid["serves"] == "a/small"
+    assert "serves" not in free  # no free model right now
     small = next(m for m in body["data"] if m["id"] == "a/small")
     assert small["owned_by"] == "a" and small["context_length"] == 8000
     assert small["pricing"] == {"prompt": 1.0, "completion": 2.0}

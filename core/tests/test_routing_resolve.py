@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+from freeway.catalogue import Catalogue
 from freeway.errors import NoModelAvailable, ValidationFailed
 from freeway.providers.types import ChatRequest, Model, make_model
 from freeway.routing import estimate_prompt_tokens, fit_chat, resolve
 from freeway.testing import FakeProvider
 
 
-class StandInCatalogue:
-    """The catalogue interface (INTERFACES.md) over fixed lists, for routing tests."""
+class FixedRanker:
+    """A ranker whose category holds fixed model ids, in that order."""
 
-    def __init__(self, models: list[Model], categories: dict[str, list[str]]) -> None:
-        self.models = {m.id: m for m in models}
-        self.cats = categories
+    def __init__(self, category: str, ids: list[str]) -> None:
+        self.category = category
+        self.ids = ids
 
-    def categories(self) -> list[str]:
-        return list(self.cats)
-
-    def candidates(self, category: str) -> list[Model]:
-        return [self.models[i] for i in self.cats.get(category, [])]
-
-    def get(self, model_id: str) -> Model | None:
-        return self.models.get(model_id)
-
-    def by_upstream_id(self, upstream_id: str) -> list[Model]:
-        return [m for m in self.models.values() if m.upstream_id == upstream_id]
+    def rank(self, models: list[Model]) -> list[Model]:
+        by_id = {m.id: m for m in models}
+        return [by_id[i] for i in self.ids if i in by_id]
 
 
 PROVIDERS = {name: FakeProvider(name) for name in ("openrouter", "groq", "openai")}
@@ -38,14 +31,15 @@ MODELS = [
     make_model("openai", "gpt-4o", input_modalities=["text", "image"]),
     make_model("gone", "old-model"),  # its provider is not running
 ]
-CATALOGUE = StandInCatalogue(
-    MODELS,
+CATALOGUE = Catalogue(
     {
-        "free": ["openrouter/google/gemma-3:free", "groq/llama-3.1-8b"],
-        "paid": ["openai/gpt-4o"],
-        "empty": [],
+        "free": FixedRanker("free", ["openrouter/google/gemma-3:free", "groq/llama-3.1-8b"]),
+        "paid": FixedRanker("paid", ["openai/gpt-4o"]),
+        "empty": FixedRanker("empty", []),
     },
+    provider_order=["groq", "openrouter", "openai"],
 )
+CATALOGUE.replace(MODELS, [], None)
 
 
 def ids(candidates) -> list[str]:
