@@ -34,11 +34,11 @@ def invalid_body(exc: Exception) -> ValidationFailed:
         return ValidationFailed(f"{field}: required field is missing", param=field)
     at = _AT.search(text)
     if at:
-        field = at.group(1) or None
+        path: str | None = at.group(1) or None
         message = text[: at.start()]
         message = message[0].lower() + message[1:] if message else "invalid value"
         return ValidationFailed(
-            f"{field}: {message.replace('`', '')}" if field else message, param=field
+            f"{path}: {message.replace('`', '')}" if path else message, param=path
         )
     return ValidationFailed(f"request body: {text[0].lower()}{text[1:]}".replace("`", ""))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, literal_column
+from sqlalchemy import Table, insert, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 
 from freeway.db.models import UsageDaily, UsageLog
@@ -121,7 +121,7 @@ def daily_rows(batch: list[UsageRecord]) -> list[dict[str, Any]]:
 
 
 def _upsert(dialect: str) -> Any:
-    table = UsageDaily.__table__
+    table: Table = UsageDaily.__table__  # type: ignore[assignment]
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(table)
         histogram = _PG_HISTOGRAM
@@ -162,7 +162,7 @@ class DatabaseSink:
         rows = [log_row(r) for r in batch]
         daily = daily_rows(batch)
         async with self._db.engine.begin() as conn:
-            await conn.execute(insert(UsageLog.__table__), rows)
+            await conn.execute(insert(UsageLog), rows)
             if daily:
                 await conn.execute(self._upsert, daily)
 
