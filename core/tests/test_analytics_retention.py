@@ -114,3 +114,24 @@ async def test_the_job_applies_usage_log_retention_days(db: Database, make_setti
     assert message.startswith("deleted 2 usage logs")
     assert await remaining(db) == ["r2", "r3"]
     assert await rollup_requests(db) == 4
+
+
+async def test_prune_usage_logs_is_a_daily_core_job_that_runs_on_demand(
+    db: Database, make_settings: Any
+) -> None:
+    from freeway.jobs.registry import collect_jobs, run_job
+    from freeway.plugins import get_plugin_manager
+    from freeway.state import Gateway
+
+    settings = make_settings(FREEWAY_PLUGINS="core", USAGE_LOG_RETENTION_DAYS="7")
+    pm = get_plugin_manager(settings)
+    job = collect_jobs(pm)["prune-usage-logs"]
+    assert (job.cron, job.run_at_startup) == ("30 2 * * *", False)
+    now = dt.datetime.now(dt.UTC)
+    await write(db, [now - dt.timedelta(days=8), now])
+
+    record = await run_job(Gateway(settings=settings, pm=pm, db=db), "prune-usage-logs")
+
+    assert record.outcome == "ok"
+    assert record.message is not None and record.message.startswith("deleted 1 usage logs")
+    assert await remaining(db) == ["r1"]

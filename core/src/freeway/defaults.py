@@ -73,7 +73,9 @@ def freeway_rankers() -> list[Any]:
 
 @hookimpl
 def freeway_jobs() -> list[Any]:
-    """``refresh-models`` (00:00 UTC) and ``refresh-project-cache`` (01:00 UTC)."""
+    """``refresh-models`` (00:00 UTC), ``refresh-project-cache`` (01:00 UTC) and
+    ``prune-usage-logs`` (02:30 UTC, applies ``USAGE_LOG_RETENTION_DAYS``)."""
+    from freeway.analytics.retention import retention_job
     from freeway.jobs.builtin import builtin_jobs
 
-    return builtin_jobs()
+    return [*builtin_jobs(), retention_job()]

@@ -57,3 +57,20 @@ async def prune_usage_logs_job(ctx: Any) -> str:
     if deleted:
         log.info("pruned %d usage logs older than %d days", deleted, days)
     return f"deleted {deleted} usage logs created before {cutoff.isoformat()}"
+
+
+def retention_job() -> Any:
+    """The ``prune-usage-logs`` job: daily at 02:30 UTC (off the catalogue's hours) and
+    on demand.  Not at startup: a deploy or a new replica should not start a delete
+    burst.  A large first prune may take a while: an hour is allowed, and every
+    finished batch stays deleted if it is cut short."""
+    from freeway.jobs.registry import Job
+
+    return Job(
+        name=JOB_NAME,
+        cron="30 2 * * *",
+        function=prune_usage_logs_job,
+        timeout=3600,
+        retries=1,
+        run_at_startup=False,
+    )
