@@ -24,8 +24,6 @@ from sqlalchemy import delete, select
 
 from freeway.analytics import AnalyticsService
 from freeway.app import create_app
-from freeway.auth.backends import AdminKeyBackend
-from freeway.auth.principal import Principal
 from freeway.db import Database, create_database
 from freeway.db.models import Project, UsageDaily, UsageLog
 from freeway.state import gateway_of
@@ -185,19 +183,6 @@ class FixedClock:
         return self.now
 
 
-class StaticPrincipal:
-    """An auth backend that returns one principal for ``X-Test-Principal: <kind>``."""
-
-    name = "test_principal"
-    principals = {
-        "viewer": Principal(kind="user", id="u1", name="viewer", role="viewer"),
-        "project": Principal(kind="project", id="p1", name="project"),
-    }
-
-    async def authenticate(self, connection: Any) -> Principal | None:
-        return self.principals.get(connection.headers.get("x-test-principal", ""))
-
-
 @pytest.fixture
 async def api(make_settings: Any, database_url: str) -> AsyncIterator[SimpleNamespace]:
     # Core only: analytics needs no provider or panel plugin.
@@ -208,8 +193,6 @@ async def api(make_settings: Any, database_url: str) -> AsyncIterator[SimpleName
     db = create_database(settings_)
     async with AsyncTestClient(app=app) as client:
         gw = gateway_of(app)
-        backends = list(getattr(gw.auth, "backends", None) or [AdminKeyBackend(settings_)])
-        gw.auth = SimpleNamespace(backends=[*backends, StaticPrincipal()])
         clock = FixedClock(MIDNIGHT)
         gw.extras["analytics"] = AnalyticsService(gw.db, now=clock)
         async with db.sessionmaker() as session, session.begin():
@@ -615,18 +598,41 @@ async def test_bad_parameters_get_a_400_naming_the_parameter(
     assert fragment in error["message"]
 
 
-@pytest.mark.parametrize("path", ["summary", "usage", "logs", "logs.csv"])
-async def test_analytics_needs_the_admin_key_or_a_panel_user(
-    api: SimpleNamespace, path: str
+async def test_analytics_is_for_the_admin_key_and_panel_users_not_projects(
+    api: SimpleNamespace,
 ) -> None:
-    url = f"/admin/analytics/{path}"
     client = api.client
+    for username, role in (("root", "admin"), ("vera", "viewer")):
+        response = await client.post(
+            "/auth/register",
+            json={"username": username, "password": "correct-horse-battery-42", "role": role},
+        )
+        assert response.status_code == 201, response.text
+    tokens = {}
+    for username in ("root", "vera"):
+        response = await client.post(
+            "/auth/login", json={"username": username, "password": "correct-horse-battery-42"}
+        )
+        assert response.status_code == 200, response.text
+        tokens[username] = response.json()["token"]
+    # Login also set the panel's session cookie (vera's, the last one): it is enough.
+    with_cookie = await client.get("/admin/analytics/summary", headers={"X-Api-Key": ""})
+    assert with_cookie.status_code == 200
+    client.cookies.clear()
+    response = await client.post("/admin/projects", json={"name": "analytics-access"})
+    assert response.status_code == 201, response.text
+    project_key = response.json()["api_key"]
     no_key = {"X-Api-Key": ""}
-    assert (await client.get(url, headers=no_key)).status_code == 401
-    wrong = await client.get(url, headers={"X-Api-Key": "fwa_wrong"})
-    assert wrong.status_code == 401
-    assert wrong.json()["error"]["type"] == "authentication_error"
-    project = await client.get(url, headers={**no_key, "X-Test-Principal": "project"})
-    assert project.status_code == 403
-    viewer = await client.get(url, headers={**no_key, "X-Test-Principal": "viewer"})
-    assert viewer.status_code == 200
+
+    for path in ("summary", "usage", "logs", "logs.csv"):
+        url = f"/admin/analytics/{path}"
+        assert (await client.get(url)).status_code == 200
+        anonymous = await client.get(url, headers=no_key)
+        assert anonymous.status_code == 401
+        assert anonymous.json()["error"]["type"] == "authentication_error"
+        assert (await client.get(url, headers={"X-Api-Key": "fwa_wrong"})).status_code == 401
+        project = await client.get(url, headers={"X-Api-Key": project_key})
+        assert project.status_code == 403, path
+        for username in ("root", "vera"):
+            bearer = {**no_key, "Authorization": f"Bearer {tokens[username]}"}
+            assert (await client.get(url, headers=bearer)).status_code == 200, (path, username)
