@@ -166,7 +166,8 @@ def _tools(request: ChatRequest) -> dict[str, Any]:
         if choice not in (None, "none", "auto"):
             raise _reject("tool_choice", "needs tools")
         return {}
-    tools, strict = [], False
+    tools: list[dict[str, Any]] = []
+    strict = False
     for i, tool in enumerate(request.tools):
         function = dict(tool.get("function") or {})
         if tool.get("type", "function") != "function" or not function.get("name"):

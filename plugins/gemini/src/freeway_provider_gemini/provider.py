@@ -110,8 +110,10 @@ class GeminiProvider:
             config["candidateCount"] = request.n
         if request.size and request.size != "auto":
             config["imageConfig"] = {"aspectRatio": _aspect_ratio(request.size)}
-        body = {"contents": [{"role": "user", "parts": [{"text": request.prompt}]}]}
-        body["generationConfig"] = config
+        body: dict[str, Any] = {
+            "contents": [{"role": "user", "parts": [{"text": request.prompt}]}],
+            "generationConfig": config,
+        }
         with upstream_errors(PROVIDER):
             response = await self._client.post(
                 self._url(request.model, "generateContent"),
