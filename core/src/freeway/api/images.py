@@ -10,9 +10,11 @@ import asyncio
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, post
+from litestar.types import ASGIApp
 
-from freeway.api.proxy import JSON, Call, invalid_body
+from freeway.api.proxy import Call, invalid_body
+from freeway.api.relay import JSONBody
 from freeway.auth.guards import require_project
 from freeway.errors import FreewayError, ValidationFailed
 from freeway.providers.types import ImageRequest, decode_image_request
@@ -40,7 +42,7 @@ def _decode(body: bytes) -> ImageRequest:
     summary="Generate images (OpenAI-compatible)",
     status_code=200,
 )
-async def image_generations(request: Request[Any, Any, Any]) -> Response[Any]:
+async def image_generations(request: Request[Any, Any, Any]) -> ASGIApp:
     """OpenAI ``images.generate``; ``model`` defaults to the ``image`` category."""
     await require_project(request)
     gw = gateway_of(request)
@@ -69,4 +71,4 @@ async def image_generations(request: Request[Any, Any, Any]) -> Response[Any]:
         completion_tokens=completion,
         cost_usd=image_cost(candidate.model, len(response.data), prompt, completion),
     )
-    return Response(_encode(response), media_type=JSON, headers=call.headers())
+    return JSONBody(_encode(response), call.headers())
