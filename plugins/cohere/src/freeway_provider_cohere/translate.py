@@ -31,7 +31,7 @@ PROVIDER = "cohere"
 # Harmless metadata with no Cohere meaning: dropped.
 _DROPPED = frozenset({"service_tier", "store", "metadata", "safety_identifier", "prompt_cache_key"})
 # Cohere-only request fields a client may send (gateway extensions): passed through.
-_NATIVE = frozenset({"documents", "safety_mode", "citation_options", "strict_tools", "priority"})
+_NATIVE = frozenset({"documents", "safety_mode", "citation_options", "strict_tools"})
 _FINISH = {
     "COMPLETE": "stop",
     "STOP_SEQUENCE": "stop",
