@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pluggy
 
@@ -99,7 +99,8 @@ def collect_rankers(pm: pluggy.PluginManager, settings: Settings) -> dict[str, R
     offered: dict[str, list[tuple[str, Ranker]]] = {}
     for impl in pm.hook.freeway_rankers.get_hookimpls():
         try:
-            rankers = impl.function() or []
+            result: Any = impl.function()
+            rankers: list[Any] = list(result or [])
         except Exception as exc:
             raise PluginError(
                 f"plugin {impl.plugin_name!r}: freeway_rankers failed: {type(exc).__name__}: {exc}"

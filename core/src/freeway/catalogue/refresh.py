@@ -107,7 +107,7 @@ async def refresh_models(gw: Gateway, *, timeout: float = PROVIDER_TIMEOUT) -> R
         started = utcnow()
         providers = list(gw.providers.values())
         results = await asyncio.gather(*(_timed(p, timeout) for p in providers))
-        previous = {}
+        previous: dict[str, int] = {}
         for model in catalogue.all():
             previous[model.provider] = previous.get(model.provider, 0) + 1
         fetched: dict[str, list[Model]] = {}

@@ -103,12 +103,10 @@ async def save_refresh(
         categories = categorize(available)
         now = utcnow()
         for model in listed.values():
-            row = rows.get(model.id)
-            if row is None:
-                row = CatalogueModel(id=model.id, first_seen_at=now, updated_at=now)
-                session.add(row)
-                rows[model.id] = row
-            _write(row, model, categories.get(model.id, []))
+            if model.id not in rows:
+                rows[model.id] = CatalogueModel(id=model.id, first_seen_at=now, updated_at=now)
+                session.add(rows[model.id])
+            _write(rows[model.id], model, categories.get(model.id, []))
         for model in available:
             if model.id not in listed:
                 _set(rows[model.id], "categories", categories.get(model.id, []))

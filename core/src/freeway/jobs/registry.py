@@ -42,6 +42,8 @@ class JobContext:
     gateway: Gateway
     job: Job
     attempt: int = 1
+    # The cron time this run is for (None for startup and on-demand runs).
+    scheduled_at: dt.datetime | None = None
 
 
 class Job(msgspec.Struct, kw_only=True):
@@ -80,7 +82,8 @@ def collect_jobs(pm: pluggy.PluginManager) -> dict[str, Job]:
     owners: dict[str, str] = {}
     for impl in pm.hook.freeway_jobs.get_hookimpls():
         try:
-            offered = impl.function() or []
+            result: Any = impl.function()
+            offered: list[Any] = list(result or [])
         except Exception as exc:
             raise PluginError(
                 f"plugin {impl.plugin_name!r}: freeway_jobs failed: {type(exc).__name__}: {exc}"
@@ -180,7 +183,12 @@ async def _record_end(gw: Gateway, record: JobRunRecord) -> None:
 
 
 async def run_job(
-    gw: Gateway, name: str, *, attempt: int = 1, raise_errors: bool = False
+    gw: Gateway,
+    name: str,
+    *,
+    attempt: int = 1,
+    scheduled_at: dt.datetime | None = None,
+    raise_errors: bool = False,
 ) -> JobRunRecord:
     """Run job ``name`` now in this process, with its timeout, and record the run.
 
@@ -195,7 +203,10 @@ async def run_job(
     outcome, message = "ok", None
     try:
         result = await asyncio.wait_for(
-            job.function(JobContext(gateway=gw, job=job, attempt=attempt)), job.timeout
+            job.function(
+                JobContext(gateway=gw, job=job, attempt=attempt, scheduled_at=scheduled_at)
+            ),
+            job.timeout,
         )
         outcome = str(getattr(result, "outcome", "ok"))
         message = _message(result)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 import signal
 from collections.abc import Callable
@@ -69,7 +70,14 @@ def saq_function(gw: Gateway, job: Job) -> Callable[..., Any]:
     async def run(ctx: dict[str, Any], **_: Any) -> dict[str, Any]:
         saq_job = ctx.get("job")
         attempt = getattr(saq_job, "attempts", 1) or 1
-        record = await run_job(gw, job.name, attempt=attempt, raise_errors=True)
+        scheduled = getattr(saq_job, "scheduled", 0) or 0
+        record = await run_job(
+            gw,
+            job.name,
+            attempt=attempt,
+            scheduled_at=dt.datetime.fromtimestamp(scheduled, dt.UTC) if scheduled else None,
+            raise_errors=True,
+        )
         return {"outcome": record.outcome, "message": record.message}
 
     # SAQ names functions (and cron keys) by __qualname__.

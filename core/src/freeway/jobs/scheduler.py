@@ -154,16 +154,20 @@ class EmbeddedScheduler:
             while (wait := (due - dt.datetime.now(dt.UTC)).total_seconds()) > 0:
                 # Short naps so a wall-clock jump does not make us miss a run by hours.
                 await asyncio.sleep(min(wait, 60.0))
-            await self._run(job)
+            await self._run(job, scheduled_at=due)
 
-    async def _run(self, job: Job, *, counted: bool = False) -> None:
+    async def _run(
+        self, job: Job, *, counted: bool = False, scheduled_at: dt.datetime | None = None
+    ) -> None:
         if not counted:
             self._running += 1
             self._idle.clear()
         try:
             async with self._job_locks[job.name]:
                 for attempt in range(1, job.retries + 2):
-                    record = await run_job(self.gw, job.name, attempt=attempt)
+                    record = await run_job(
+                        self.gw, job.name, attempt=attempt, scheduled_at=scheduled_at
+                    )
                     if record.outcome in ("ok", "partial") or attempt > job.retries:
                         break
                     await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))

@@ -44,7 +44,7 @@ async def require_jobs_login(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """Basic auth with JOBS_USERNAME/JOBS_PASSWORD; 404 when they are not configured."""
-    settings = gateway_of(connection).settings
+    settings = gateway_of(connection).settings  # type: ignore[arg-type]
     if not (settings.jobs_username and settings.jobs_password):
         raise NotFound(
             "the jobs dashboard is disabled; set JOBS_USERNAME and JOBS_PASSWORD to enable it"
