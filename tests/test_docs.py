@@ -51,3 +51,16 @@ def test_every_setting_is_documented_and_in_env_example():
 def test_readme_starts_with_the_two_commands():
     head = (ROOT / "README.md").read_text().split("\n## ", 1)[0]
     assert "make run" in head and "make test" in head
+
+
+def test_every_hook_is_exercised_by_a_test():
+    """A plugin (or test double) implementing each hook is used in at least one test."""
+    test_files = [
+        path
+        for pattern in ("core/tests/**/*.py", "tests/**/*.py", "plugins/*/tests/**/*.py")
+        for path in ROOT.glob(pattern)
+        if path.name != "test_docs.py"
+    ]
+    texts = [path.read_text() for path in test_files]
+    missing = [hook for hook in HOOKS if not any(hook in text for text in texts)]
+    assert not missing, missing
