@@ -187,3 +187,24 @@ def test_cost_uses_prices_per_million_tokens_and_per_image():
     assert chat_cost(None, 1000, 2000) == 0
     assert chat_cost(make_model("p", "free"), 10, 10) == 0
     assert image_cost(model, 3) == pytest.approx(0.12)
+
+
+def test_configured_fallbacks_follow_the_model_own_candidates_without_repeats():
+    providers = {n: FakeProvider(n) for n in ("a", "b")}
+    router = Router(
+        providers,
+        fallbacks={"a/x": ["b/y", "a/x", "nobody/z"], "gone/model": ["b/y"]},
+    )
+    assert [c.gateway_id for c in router.candidates("a/x")] == ["a/x", "b/y"]
+    # A model that no longer resolves still has its configured fallbacks.
+    assert [c.gateway_id for c in router.candidates("gone/model")] == ["b/y"]
+    assert [c.gateway_id for c in router.candidates("b/y")] == ["b/y"]
+
+
+async def test_a_configured_fallback_serves_when_the_model_fails():
+    providers = {n: FakeProvider(n) for n in ("a", "b")}
+    router = Router(providers, fallbacks={"a/x": ["b/y"]})
+    providers["a"].fail_next(ProviderUnavailable("a: 503"))
+    attempt = Attempt()
+    await router.chat(request(), router.candidates("a/x"), attempt, far())
+    assert attempt.candidate.gateway_id == "b/y" and providers["b"].calls[0].model == "y"

@@ -5,9 +5,10 @@ default ``./freeway.toml`` if present) ← ``.env`` ← the process environment.
 
 Every setting has one environment name (``PORT``, ``DATABASE_URL``…).  In
 ``freeway.toml`` the same names are written in lower case at the top level
-(``port = 8080``), plus three tables: ``[plugins] enabled/disabled``,
+(``port = 8080``), plus four tables: ``[plugins] enabled/disabled``,
 ``[providers.<name>] base_url, api_key, models`` for extra OpenAI-compatible
-upstreams, and ``[rankers] <category> = "<plugin>"`` to choose between rankers.
+upstreams, ``[rankers] <category> = "<plugin>"`` to choose between rankers, and
+``[fallbacks] "<model>" = ["<model or category>", …]`` for the router.
 Provider plugins read their own ``<NAME>_API_KEY`` / ``<NAME>_BASE_URL`` through
 :meth:`Settings.provider_setting`.
 
@@ -82,6 +83,7 @@ class Settings(msgspec.Struct, kw_only=True):
     login_lockout_seconds: int = 900
     project_cache_refresh: float = 60.0
     rankers: dict[str, str] = {}
+    fallbacks: dict[str, list[str]] = {}
     providers: dict[str, ProviderConfig] = {}
     provider_priority: list[str] = []
 
@@ -260,7 +262,7 @@ def _toml_to_env(doc: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
     flat: dict[str, str] = {}
     tables: dict[str, Any] = {}
     for key, value in doc.items():
-        if key in ("plugins", "providers", "rankers"):
+        if key in ("plugins", "providers", "rankers", "fallbacks"):
             tables[key] = value
         elif isinstance(value, dict):
             raise ConfigError(f"freeway.toml: unknown table [{key}]")
@@ -327,6 +329,8 @@ def _parse_tables(tables: dict[str, Any]) -> dict[str, Any]:
         values["disable_plugins"] = [str(p) for p in plugins["disabled"]]
     if "rankers" in tables:
         values["rankers"] = {str(k): str(v) for k, v in tables["rankers"].items()}
+    if "fallbacks" in tables:
+        values["fallbacks"] = _parse_fallbacks(tables["fallbacks"])
     providers: dict[str, ProviderConfig] = {}
     for name, body in (tables.get("providers") or {}).items():
         try:
@@ -336,6 +340,21 @@ def _parse_tables(tables: dict[str, Any]) -> dict[str, Any]:
     if providers:
         values["providers"] = providers
     return values
+
+
+def _parse_fallbacks(table: Any) -> dict[str, list[str]]:
+    """``[fallbacks] "<model>" = ["<model or category>", …]``, checked."""
+    example = '"openai/gpt-4o" = ["groq/llama-3.3-70b-versatile", "paid"]'
+    if not isinstance(table, dict):
+        raise ConfigError(f"[fallbacks]: must be a table, e.g. {example}")
+    parsed: dict[str, list[str]] = {}
+    for model, names in table.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise ConfigError(
+                f"[fallbacks] {model!r}: must be a list of model names, e.g. {example}"
+            )
+        parsed[str(model)] = list(names)
+    return parsed
 
 
 def _check_secrets(settings: Settings, persist: bool) -> None:

@@ -21,7 +21,13 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from freeway.errors import FreewayError, ProviderError, ProviderTimeout, ProviderUnavailable
+from freeway.errors import (
+    FreewayError,
+    NoModelAvailable,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
 from freeway.providers.types import (
     ChatChunk,
     ChatRequest,
@@ -61,10 +67,12 @@ class Router:
         catalogue: Any = None,
         *,
         gateway: Any = None,
+        fallbacks: dict[str, list[str]] | None = None,
         breaker_threshold: int = 5,
         breaker_cooldown: float = 30.0,
     ) -> None:
         self.providers = providers
+        self.fallbacks = fallbacks or {}
         self._catalogue = catalogue
         # With a gateway, the catalogue is read from it on every request: the
         # catalogue helper may attach or replace it after the router was built.
@@ -81,6 +89,7 @@ class Router:
         return cls(
             gw.providers,
             gateway=gw,
+            fallbacks=gw.settings.fallbacks,
             breaker_threshold=gw.settings.breaker_threshold,
             breaker_cooldown=gw.settings.breaker_cooldown,
         )
@@ -93,8 +102,26 @@ class Router:
     # --- resolution ---------------------------------------------------------------
 
     def candidates(self, requested: str, chat: ChatRequest | None = None) -> list[Candidate]:
-        """Candidates for ``requested`` (fitted to ``chat`` when given), best first."""
-        found = resolve(requested, self.catalogue, self.providers)
+        """Candidates for ``requested`` (fitted to ``chat`` when given), best first, then
+        those of its configured ``[fallbacks]`` (models or categories), without repeats."""
+        catalogue = self.catalogue
+        extra = self.fallbacks.get(requested)
+        if not extra:
+            found = resolve(requested, catalogue, self.providers)
+        else:
+            found, missing = [], None
+            for name in (requested, *extra):
+                try:
+                    found.extend(resolve(name, catalogue, self.providers))
+                except NoModelAvailable as exc:
+                    missing = missing or exc
+            if not found:
+                assert missing is not None
+                raise missing
+            unique: dict[str, Candidate] = {}
+            for candidate in found:
+                unique.setdefault(candidate.gateway_id, candidate)
+            found = list(unique.values())
         if chat is not None:
             found = fit_chat(requested, found, chat)
         return found
