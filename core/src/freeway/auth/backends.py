@@ -97,7 +97,7 @@ class ProjectKeyBackend:
         key = connection.headers.get(API_KEY_HEADER) or bearer_token(connection)
         if not key or not looks_like_project_key(key):
             return None
-        cache = gateway_of(connection).project_cache
+        cache = gateway_of(connection.app).project_cache
         project = cache.lookup(key) if cache is not None else None
         if project is None:
             return None
@@ -121,7 +121,7 @@ class JwtBackend:
             token = connection.cookies.get(TOKEN_COOKIE)
         if not token or not _looks_like_jwt(token):
             return None
-        tokens = gateway_of(connection).auth.tokens
+        tokens = gateway_of(connection.app).auth.tokens
         claims = tokens.decode(token)
         principal = await tokens.resolve(claims)
         # Kept for /auth/logout, which revokes exactly this token.

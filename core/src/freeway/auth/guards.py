@@ -33,7 +33,7 @@ async def authenticate(connection: Connection) -> Principal | None:
     if cached is not _UNSET:
         return cached  # type: ignore[no-any-return]
     principal: Principal | None = None
-    auth = gateway_of(connection).auth
+    auth = gateway_of(connection.app).auth
     for backend in auth.backends if auth is not None else ():
         principal = await backend.authenticate(connection)
         if principal is not None:
