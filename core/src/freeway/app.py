@@ -52,6 +52,22 @@ def load_providers(gw: Gateway) -> None:
     gw.providers = providers
 
 
+def preflight(settings: Settings) -> None:
+    """Check, before any server process starts, what would otherwise fail inside startup:
+    plugins load, auth backend names and ranker categories resolve, provider names are
+    unique.  Raises ``ConfigError``/``PluginError`` with one line naming the problem."""
+    from freeway.auth.backends import load_backends
+    from freeway.catalogue.rankers import collect_rankers
+
+    pm = get_plugin_manager(settings)
+    load_backends(pm, settings)
+    collect_rankers(pm, settings)
+    names = [p.name for p in call_list_hook(pm, "freeway_providers", settings=settings)]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigError(f"two providers are named {duplicates[0]!r}; rename one")
+
+
 async def _startup(gw: Gateway) -> None:
     if not os.environ.get(SKIP_MIGRATE_ENV):
         await upgrade(gw.db)

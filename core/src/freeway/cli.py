@@ -63,12 +63,11 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     """Start the gateway (uvicorn with uvloop and httptools)."""
     import uvicorn
 
-    from freeway.app import SKIP_MIGRATE_ENV
+    from freeway.app import SKIP_MIGRATE_ENV, preflight
     from freeway.db import create_database, upgrade
-    from freeway.plugins import get_plugin_manager
 
     settings = get_settings()
-    get_plugin_manager(settings)  # fail fast, naming a broken plugin, before forking
+    preflight(settings)  # fail fast with one line, before any worker process starts
 
     async def migrate() -> None:
         db = create_database(settings)

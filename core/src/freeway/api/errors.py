@@ -44,6 +44,7 @@ def _validation_message(exc: ValidationException) -> tuple[str, str | None]:
         key = first.get("key")
         message = first.get("message") or exc.detail
         source = first.get("source")
+        source = getattr(source, "value", source)  # ParamType.QUERY -> "query"
         if key:
             where = f" in {source}" if source and source != "body" else ""
             return f"{key}{where}: {message}", str(key)
