@@ -344,3 +344,21 @@ async def test_models_status_shows_categories_and_the_last_refresh(make_settings
         assert body["providers"] == {"acme": len(CATALOGUE)}
         assert body["categories"]["free"]["selected"] == "acme/llama-3.3-70b:free"
         assert body["last_refresh"]["providers"][0]["ok"] is True
+
+
+async def test_a_plugin_category_serves_chat_requests_by_name(make_settings):
+    async with client_for(make_settings, rankers=[FastRanker()]) as (client, provider):
+        created = await client.post(
+            "/admin/projects", json={"name": "fast-app"}, headers=admin(client)
+        )
+        assert created.status_code == 201, created.text
+        key = created.json()["api_key"]
+        response = await client.post(
+            "/v1/chat/completions",
+            json={"model": "fast", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["model"] == "acme/mistral-7b:free"
+        assert response.headers["x-freeway-model"] == "acme/mistral-7b:free"
+        assert provider.calls[-1].model == "mistral-7b:free"
