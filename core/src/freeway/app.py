@@ -54,14 +54,17 @@ def load_providers(gw: Gateway) -> None:
 
 def preflight(settings: Settings) -> None:
     """Check, before any server process starts, what would otherwise fail inside startup:
-    plugins load, auth backend names and ranker categories resolve, provider names are
-    unique.  Raises ``ConfigError``/``PluginError`` with one line naming the problem."""
+    plugins load, auth backend names and ranker categories resolve, job names and crons
+    are valid, provider names are unique.  Raises ``ConfigError``/``PluginError`` with
+    one line naming the problem."""
     from freeway.auth.backends import load_backends
     from freeway.catalogue.rankers import collect_rankers
+    from freeway.jobs.registry import collect_jobs
 
     pm = get_plugin_manager(settings)
     load_backends(pm, settings)
     collect_rankers(pm, settings)
+    collect_jobs(pm)
     names = [p.name for p in call_list_hook(pm, "freeway_providers", settings=settings)]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
