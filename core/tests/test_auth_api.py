@@ -140,7 +140,7 @@ async def test_login_returns_token_user_and_expiry_and_sets_httponly_cookie(clie
     assert dt.timedelta(hours=23) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(hours=24)
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"freeway_token={body['token']}")
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
 
     me = await client.get("/auth/me", headers=bearer(body["token"]))
     assert me.status_code == 200

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import secrets
 from typing import Any
@@ -26,8 +25,9 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
 from freeway.auth.backends import TOKEN_COOKIE
+from freeway.auth.cookies import clear_token_cookie, is_https
 from freeway.auth.principal import Principal
-from freeway.auth.tokens import IssuedToken, TokenClaims
+from freeway.auth.tokens import TokenClaims
 from freeway.errors import AuthError, ForbiddenError
 from freeway.state import gateway_of
 
@@ -46,14 +46,6 @@ Connection = ASGIConnection[Any, Any, Any, Any]
 
 def _state(connection: Connection) -> dict[str, Any]:
     return connection.scope.setdefault("state", {})  # type: ignore[typeddict-item,no-any-return]
-
-
-def is_https(connection: Connection) -> bool:
-    """Whether the browser reached us over HTTPS (directly or through a TLS proxy)."""
-    if connection.url.scheme == "https":
-        return True
-    forwarded = connection.headers.get("x-forwarded-proto", "")
-    return forwarded.split(",")[0].strip().lower() == "https"
 
 
 # --- CSRF -----------------------------------------------------------------------------
@@ -134,25 +126,6 @@ def token_claims(connection: Connection) -> TokenClaims | None:
 # --- cookies on responses ---------------------------------------------------------------
 
 
-def token_cookie(connection: Connection, issued: IssuedToken) -> Cookie:
-    """The session cookie carrying a freshly issued JWT."""
-    max_age = int((issued.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
-    return Cookie(
-        key=TOKEN_COOKIE,
-        value=issued.token,
-        max_age=max(1, max_age),
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=is_https(connection),
-    )
-
-
-def clear_token(response: Response[Any]) -> None:
-    """Remove the session cookie."""
-    response.delete_cookie(TOKEN_COOKIE, path="/")
-
-
 def theme_of(connection: Connection) -> str:
     """The theme chosen in this browser (``system`` when none)."""
     value = connection.cookies.get(THEME_COOKIE, "system")
@@ -226,5 +199,5 @@ def finish(response: Response[Any], connection: Connection) -> Response[Any]:
     if connection.cookies.get(FLASH_COOKIE) and not state.get("panel_flash_kept"):
         response.delete_cookie(FLASH_COOKIE, path=PANEL_PATH)
     if state.get("panel_stale_token"):
-        clear_token(response)
+        clear_token_cookie(response)
     return response

@@ -12,9 +12,8 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.datastructures import Cookie
 
-from freeway.auth.backends import TOKEN_COOKIE
+from freeway.auth.cookies import clear_token_cookie, token_cookie
 from freeway.auth.guards import authenticate, principal_of, require_user
 from freeway.auth.service import UserView
 from freeway.auth.tokens import IssuedToken, TokenClaims
@@ -50,16 +49,7 @@ def _token_response(
         user=TokenUser(id=str(user.id), username=user.username, role=user.role),
         expires_at=issued.expires_at,
     )
-    max_age = int((issued.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
-    cookie = Cookie(
-        key=TOKEN_COOKIE,
-        value=issued.token,
-        max_age=max_age,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=gateway_of(request).settings.is_production,
-    )
+    cookie = token_cookie(request, issued)
     return Response(body, cookies=[cookie])
 
 
@@ -119,7 +109,7 @@ async def logout(request: Request[Any, Any, Any]) -> Response[None]:
         raise AuthError("logout needs the user token in the request")
     await gateway_of(request).auth.tokens.revoke(claims)
     response: Response[None] = Response(None, status_code=204)
-    response.delete_cookie(TOKEN_COOKIE, path="/")
+    clear_token_cookie(response)
     return response
 
 

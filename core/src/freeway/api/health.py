@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response, get
 
 from freeway import __version__
-from freeway.state import gateway_of
+from freeway.state import Gateway, gateway_of
 
 READY_TIMEOUT = 3.0
 
@@ -27,11 +27,9 @@ async def _check(coro: Any) -> str | None:
     return None
 
 
-@get("/health/ready", tags=["health"])
-async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-    """Readiness: the database answers, Redis answers when configured; providers listed
-    with their circuit state.  503 names the failing part."""
-    gw = gateway_of(request)
+async def readiness(gw: Gateway) -> dict[str, Any]:
+    """The readiness report: database, Redis (when configured), each provider with its
+    circuit state.  ``failing`` names the parts that do not answer."""
     checks: dict[str, Any] = {}
     failing: list[str] = []
     error = await _check(gw.db.ping())
@@ -55,4 +53,12 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {"status": "ok" if not failing else "error", "checks": checks}
     if failing:
         body["failing"] = failing
-    return Response(body, status_code=200 if not failing else 503)
+    return body
+
+
+@get("/health/ready", tags=["health"])
+async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """Readiness: the database answers, Redis answers when configured; providers listed
+    with their circuit state.  503 names the failing part."""
+    body = await readiness(gateway_of(request))
+    return Response(body, status_code=503 if body.get("failing") else 200)

@@ -6,16 +6,15 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 
+from freeway.auth.cookies import clear_token_cookie, token_cookie
 from freeway.errors import AuthError, Conflict, RateLimitExceeded, ValidationFailed
 from freeway.state import gateway_of
 from freeway_panel.rendering import redirect, render, safe_next, sentence
 from freeway_panel.session import (
     Notice,
-    clear_token,
     current_user,
     rotate_csrf,
     token_claims,
-    token_cookie,
 )
 
 PUBLIC = {"public": True}
@@ -121,7 +120,7 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
         await gateway_of(request).auth.tokens.revoke(claims)
     rotate_csrf(request)
     response = redirect(request, "/panel/login", notice="You are logged out.")
-    clear_token(response)
+    clear_token_cookie(response)
     return response
 
 

@@ -6,17 +6,17 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 
-from freeway.api.health import ready
+from freeway.api.health import readiness
+from freeway.auth.cookies import token_cookie
 from freeway.errors import FreewayError, ValidationFailed
 from freeway.state import gateway_of
 from freeway_panel.rendering import redirect, render, safe_next, sentence
-from freeway_panel.session import THEMES, Notice, current_user, theme_cookie, token_cookie
+from freeway_panel.session import THEMES, Notice, current_user, theme_cookie
 
 
 async def connection_status(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """The body of ``GET /health/ready``, computed by the same handler function."""
-    response = await ready.fn(request)
-    return dict(response.content)
+    """The body of ``GET /health/ready``, from the same function."""
+    return await readiness(gateway_of(request))
 
 
 async def _settings_page(
