@@ -28,7 +28,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy core/src
+	$(VENV)/bin/mypy core/src plugins/*/src panel/src
 
 fmt: install
 	$(VENV)/bin/ruff format .

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="empty-body"
 """Every Freeway hook: the plugin author's reference.
 
 A plugin is a distribution with an entry point in the ``freeway`` group that points

@@ -18,7 +18,8 @@ from freeway.db.engine import Database
 from freeway.settings import Settings
 
 if TYPE_CHECKING:
-    from litestar import Litestar, Request
+    from litestar import Litestar
+    from litestar.connection import ASGIConnection
 
 Hook = Callable[["Gateway"], Awaitable[None]]
 
@@ -45,7 +46,7 @@ class Gateway:
     started: bool = False
 
 
-def gateway_of(obj: Request[Any, Any, Any] | Litestar) -> Gateway:
+def gateway_of(obj: ASGIConnection[Any, Any, Any, Any] | Litestar) -> Gateway:
     """The :class:`Gateway` of an app or of the app serving a request."""
     app = getattr(obj, "app", obj)
     return app.state.gateway  # type: ignore[no-any-return]

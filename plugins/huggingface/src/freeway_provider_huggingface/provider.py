@@ -143,11 +143,11 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             )
         body = self.encode_body({"inputs": request.prompt, **_image_parameters(request)})
         count = max(1, request.n or 1)
-        data = await asyncio.gather(*(self._one_image(model, body) for _ in range(count)))
+        images = await asyncio.gather(*(self._one_image(model, body) for _ in range(count)))
         if request.response_format == "url":
-            data = [ImageData(url=f"data:{kind};base64,{b64}") for kind, b64 in data]
+            data = [ImageData(url=f"data:{kind};base64,{b64}") for kind, b64 in images]
         else:
-            data = [ImageData(b64_json=b64) for _, b64 in data]
+            data = [ImageData(b64_json=b64) for _, b64 in images]
         return ImageResponse(created=int(time.time()), data=data)
 
     async def _one_image(self, model: str, body: bytes) -> tuple[str, str]:
