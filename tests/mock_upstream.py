@@ -366,8 +366,12 @@ class MockUpstream:
             ready.set()
             loop.run_forever()
             self._server.close()
+            # Slow answers still in flight (scripted delays) end with the mock.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
             with contextlib.suppress(Exception):
-                loop.run_until_complete(self._server.wait_closed())
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
         self._thread = threading.Thread(target=run, name="mock-upstream", daemon=True)
