@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, select
 
-from freeway.db.models import Project, UsageDaily, UsageLog
+from freeway.db.models import USAGE_DAILY_SUMS, Project, UsageDaily, UsageLog
 from freeway.usage.buckets import HISTOGRAM_SIZE
 
 GROUP_COLUMNS: dict[str, Any] = {
@@ -23,17 +23,7 @@ GROUP_COLUMNS: dict[str, Any] = {
     "project": UsageDaily.project_id,
 }
 # Column order of every rollup aggregate row after the group key.
-SUM_COLUMNS = (
-    "requests",
-    "errors",
-    "cancelled",
-    "fallbacks",
-    "prompt_tokens",
-    "completion_tokens",
-    "total_tokens",
-    "cost_usd",
-    "latency_ms_sum",
-)
+SUM_COLUMNS = USAGE_DAILY_SUMS
 LOG_COLUMNS = (
     UsageLog.id,
     UsageLog.created_at,

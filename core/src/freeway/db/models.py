@@ -170,6 +170,21 @@ class UsageDaily(Base):
     latency_histogram: Mapped[list[int]] = mapped_column(JSONType, default=list)
 
 
+# The UsageDaily counters that add up across records (the usage sink increments them,
+# analytics sums them); latency_histogram adds slot by slot.
+USAGE_DAILY_SUMS = (
+    "requests",
+    "errors",
+    "cancelled",
+    "fallbacks",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cost_usd",
+    "latency_ms_sum",
+)
+
+
 class CatalogueModel(Base):
     """A model in the catalogue.  Models gone upstream stay with ``available=False``."""
 

@@ -20,23 +20,13 @@ import msgspec
 from sqlalchemy import Table, insert, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 
-from freeway.db.models import UsageDaily, UsageLog
+from freeway.db.models import USAGE_DAILY_SUMS, UsageDaily, UsageLog
 from freeway.usage.buckets import HISTOGRAM_SIZE, bucket_index
 from freeway.usage.records import UsageRecord
 
 log = logging.getLogger(__name__)
 
-_ADDED = (
-    "requests",
-    "errors",
-    "cancelled",
-    "fallbacks",
-    "prompt_tokens",
-    "completion_tokens",
-    "total_tokens",
-    "cost_usd",
-    "latency_ms_sum",
-)
+_ADDED = USAGE_DAILY_SUMS
 
 # Element-wise sum of the stored and the incoming histogram (either may be shorter).
 _PG_HISTOGRAM = """COALESCE((
