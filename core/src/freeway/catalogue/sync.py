@@ -11,12 +11,12 @@ stays consistent).  None of this runs on the request path.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from freeway.catalogue.store import fingerprint, load_state
+from freeway.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from freeway.state import Gateway
@@ -68,11 +68,7 @@ class CatalogueSync:
             self._tasks.append(asyncio.create_task(self._listen(), name="catalogue-listen"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
 
     async def _reload(self) -> None:

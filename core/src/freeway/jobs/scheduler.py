@@ -14,7 +14,6 @@ several machines need ``REDIS_URL`` (the SAQ worker).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from freeway.jobs.registry import Job, next_run, run_job
+from freeway.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from freeway.state import Gateway
@@ -106,12 +106,7 @@ class EmbeddedScheduler:
         self._main = asyncio.create_task(self._lead(), name="jobs-scheduler")
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._main, *self._tasks) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait([self._main, *self._tasks])
         self._tasks.clear()
         self.lock.release()
 

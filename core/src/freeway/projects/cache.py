@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from freeway.db.models import Project
 from freeway.projects.keys import hash_key, looks_like_project_key
+from freeway.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from freeway.db.engine import Database
@@ -196,11 +197,7 @@ class ProjectCache:
 
     async def stop(self) -> None:
         """Stop the listener and the periodic refresh."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         await self._close_pubsub()
 
