@@ -9,7 +9,8 @@ the migrations, generates the usage rows inside PostgreSQL (``INSERT … SELECT`
 ``generate_series``: faster than any client-side COPY) spread over the last 90 days,
 builds the matching ``usage_daily`` rollups from those rows with the same rules as the
 usage sink (per UTC day, project, model, provider; latency histogram per
-``freeway.usage.buckets``), runs ``VACUUM ANALYZE``, and then times each endpoint
+``freeway.usage.buckets``) and ``usage_daily_totals`` from those (summed over
+projects), runs ``VACUUM ANALYZE``, and then times each endpoint
 through the real app (``create_app`` + an in-process ASGI client, admin key auth).
 Prints one table per size: min, median and p95 of ``--repeat`` calls, and the load
 average around them (other processes on the machine inflate the median; the min is
@@ -149,6 +150,23 @@ def rollup_sql() -> str:
     """
 
 
+def totals_sql() -> str:
+    """usage_daily_totals from usage_daily: the same rows summed over projects."""
+    slots = ", ".join(
+        f"sum((latency_histogram->>{i})::bigint)" for i in range(len(LATENCY_BUCKETS_MS) + 1)
+    )
+    return f"""
+    INSERT INTO usage_daily_totals (day, model, provider, requests, errors, cancelled,
+        fallbacks, prompt_tokens, completion_tokens, total_tokens, cost_usd,
+        latency_ms_sum, latency_histogram)
+    SELECT day, model, provider, sum(requests), sum(errors), sum(cancelled), sum(fallbacks),
+        sum(prompt_tokens), sum(completion_tokens), sum(total_tokens), sum(cost_usd),
+        sum(latency_ms_sum), jsonb_build_array({slots})
+    FROM usage_daily
+    GROUP BY day, model, provider
+    """
+
+
 async def load(admin_url: str, rows: int, reuse: bool) -> tuple[str, dict[str, Any]]:
     """Create and fill the database for ``rows`` rows; returns its SQLAlchemy URL."""
     name = f"fw_bench_analytics_{rows}"
@@ -182,7 +200,9 @@ async def load(admin_url: str, rows: int, reuse: bool) -> tuple[str, dict[str, A
         if have == rows:
             print(f"  reusing {name}: {rows:,} usage rows", flush=True)
         else:
-            await conn.execute("TRUNCATE usage_logs, usage_daily, projects RESTART IDENTITY")
+            await conn.execute(
+                "TRUNCATE usage_logs, usage_daily, usage_daily_totals, projects RESTART IDENTITY"
+            )
             now = dt.datetime.now(dt.UTC)
             # Project n is the n-th biggest (the generator skews towards low n).
             projects = [uuid.UUID(int=n + 1) for n in range(PROJECTS)]
@@ -212,6 +232,7 @@ async def load(admin_url: str, rows: int, reuse: bool) -> tuple[str, dict[str, A
             info["load_s"] = time.perf_counter() - began
             began = time.perf_counter()
             await conn.execute(rollup_sql())
+            await conn.execute(totals_sql())
             info["rollup_s"] = time.perf_counter() - began
             print(
                 f"  loaded {rows:,} rows in {info['load_s']:.0f} s, "
@@ -222,6 +243,7 @@ async def load(admin_url: str, rows: int, reuse: bool) -> tuple[str, dict[str, A
         await conn.execute("VACUUM ANALYZE")
         info["vacuum_s"] = time.perf_counter() - began
         info["daily_rows"] = await conn.fetchval("SELECT count(*) FROM usage_daily")
+        info["totals_rows"] = await conn.fetchval("SELECT count(*) FROM usage_daily_totals")
         info["logs_size"] = await conn.fetchval(
             "SELECT pg_size_pretty(pg_total_relation_size('usage_logs'))"
         )
@@ -294,7 +316,8 @@ async def bench_size(admin_url: str, rows: int, repeat: int, reuse: bool) -> Non
     url, info = await load(admin_url, rows, reuse)
     print(
         f"  usage_logs {info['logs_size']} (with indexes), usage_daily "
-        f"{info['daily_rows']:,} rows; migrations {info['migrate_s']:.1f} s, "
+        f"{info['daily_rows']:,} rows, usage_daily_totals {info['totals_rows']:,} rows; "
+        f"migrations {info['migrate_s']:.1f} s, "
         f"VACUUM ANALYZE {info['vacuum_s']:.0f} s",
         flush=True,
     )

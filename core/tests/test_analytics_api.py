@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 from freeway.analytics import AnalyticsService
 from freeway.app import create_app
 from freeway.db import Database, create_database
-from freeway.db.models import Project, UsageDaily, UsageLog
+from freeway.db.models import Project, UsageDaily, UsageDailyTotal, UsageLog
 from freeway.state import gateway_of
 from freeway.usage.buckets import HISTOGRAM_SIZE, bucket_index, percentile_ms
 from freeway.usage.records import UsageRecord
@@ -90,6 +90,7 @@ async def write_usage(db: Database, records: list[dict[str, Any]], batches: int 
     async with db.sessionmaker() as session, session.begin():
         await session.execute(delete(UsageLog))
         await session.execute(delete(UsageDaily))
+        await session.execute(delete(UsageDailyTotal))
     sink = DatabaseSink()
     sink.bind(db)
     size = max(1, -(-len(records) // batches))

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from freeway.db import create_database, upgrade
-from freeway.db.models import UsageDaily, UsageLog
-from freeway.usage.buckets import HISTOGRAM_SIZE, bucket_index
+from freeway.db.models import USAGE_DAILY_SUMS, UsageDaily, UsageDailyTotal, UsageLog
+from freeway.usage.buckets import HISTOGRAM_SIZE, add_histograms, bucket_index
 from freeway.usage.records import UsageRecord
 from freeway.usage.sinks import DatabaseSink, JsonlSink
 
@@ -143,6 +143,78 @@ async def test_concurrent_writers_on_one_key_keep_exact_counts(db, settings, dat
         await other.dispose()
 
 
+def summed_over_projects(rows: list[UsageDaily]) -> dict[tuple, dict]:
+    """``usage_daily`` rows summed per (day, model, provider), histograms slot by slot."""
+    totals: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row.day, row.model, row.provider)
+        total = totals.setdefault(
+            key, dict.fromkeys(USAGE_DAILY_SUMS, 0) | {"latency_histogram": []}
+        )
+        for name in USAGE_DAILY_SUMS:
+            total[name] += getattr(row, name)
+        total["latency_histogram"] = add_histograms(
+            total["latency_histogram"], row.latency_histogram
+        )
+    return totals
+
+
+async def totals(db) -> dict[tuple, dict]:
+    async with db.sessionmaker() as session:
+        rows = (await session.scalars(select(UsageDailyTotal))).all()
+    return {
+        (r.day, r.model, r.provider): {name: getattr(r, name) for name in USAGE_DAILY_SUMS}
+        | {"latency_histogram": r.latency_histogram}
+        for r in rows
+    }
+
+
+async def test_the_totals_rollup_is_usage_daily_summed_over_projects(db, settings, database_url):
+    """Batches from two writers over three projects, two models, two days and every
+    latency bucket: usage_daily_totals equals usage_daily summed over projects, and
+    projectless records are in neither."""
+    other = create_database(settings, database_url)
+    try:
+        sinks = [DatabaseSink(), DatabaseSink()]
+        sinks[0].bind(db)
+        sinks[1].bind(other)
+        projects = [str(uuid.uuid4()) for _ in range(3)] + [None]
+        batches = [
+            [
+                record(
+                    project_id=projects[(b + i) % 4],
+                    created_at=DAY + dt.timedelta(minutes=i % 2),  # crosses midnight UTC
+                    model=("fake/m1", "fake/m2", None)[i % 3],
+                    provider=("fake", "fake", None)[i % 3],
+                    status=("ok", "error", "cancelled", "ok")[(b * i) % 4],
+                    fallback_count=i % 2,
+                    prompt_tokens=b + i,
+                    total_tokens=b + i + 5,
+                    cost_usd=0.25 * i,
+                    latency_ms=float(3 ** (i % 12)),
+                )
+                for i in range(17)
+            ]
+            for b in range(8)
+        ]
+        await asyncio.gather(*[sinks[b % 2].write(batch) for b, batch in enumerate(batches)])
+        daily_rows = await daily(db)
+        expected = summed_over_projects(daily_rows)
+        got = await totals(db)
+        assert got.keys() == expected.keys()
+        assert len(got) == 6  # two days × (m1, m2, unserved)
+        for key, total in expected.items():
+            row = got[key]
+            for name in USAGE_DAILY_SUMS:
+                assert row[name] == pytest.approx(total[name]), (key, name)
+            assert row["latency_histogram"] == total["latency_histogram"], key
+        projectless = sum(1 for batch in batches for r in batch if r.project_id is None)
+        assert projectless > 0
+        assert sum(t["requests"] for t in got.values()) == 8 * 17 - projectless
+    finally:
+        await other.dispose()
+
+
 async def test_a_failed_batch_writes_nothing(db):
     sink = DatabaseSink()
     sink.bind(db)
@@ -151,6 +223,7 @@ async def test_a_failed_batch_writes_nothing(db):
     async with db.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(UsageLog)) == 0
     assert await daily(db) == []
+    assert await totals(db) == {}
 
 
 async def test_jsonl_sink_appends_one_json_object_per_record(tmp_path):

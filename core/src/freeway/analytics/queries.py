@@ -1,7 +1,9 @@
 """The SQL of analytics, as SQLAlchemy Core statements that run on SQLite and Postgres.
 
-Rollup queries sum ``usage_daily`` columns and each latency-histogram slot in the
-database (``latency_histogram[i]``), so no per-row JSON reaches Python.
+Rollup queries sum rollup columns and each latency-histogram slot in the database
+(``latency_histogram[i]``), so no per-row JSON reaches Python.  Reports over every
+project read ``usage_daily_totals`` (no project dimension, so ~1/projects the rows);
+a project filter or a per-project grouping needs ``usage_daily``.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, select
 
-from freeway.db.models import USAGE_DAILY_SUMS, Project, UsageDaily, UsageLog
+from freeway.db.models import USAGE_DAILY_SUMS, Project, UsageDaily, UsageDailyTotal, UsageLog
 from freeway.usage.buckets import HISTOGRAM_SIZE
 
-GROUP_COLUMNS: dict[str, Any] = {
-    "day": UsageDaily.day,
-    "model": UsageDaily.model,
-    "provider": UsageDaily.provider,
-    "project": UsageDaily.project_id,
+# Group name -> column name in the rollup tables.
+GROUP_COLUMNS: dict[str, str] = {
+    "day": "day",
+    "model": "model",
+    "provider": "provider",
+    "project": "project_id",
 }
 # Column order of every rollup aggregate row after the group key.
 SUM_COLUMNS = USAGE_DAILY_SUMS
@@ -71,22 +74,30 @@ class LogFilters:
         return where
 
 
-def _histogram_sums() -> list[Any]:
+def _histogram_sums(rollup: Any) -> list[Any]:
     return [
-        func.coalesce(func.sum(UsageDaily.latency_histogram[i].as_integer()), 0)
+        func.coalesce(func.sum(rollup.latency_histogram[i].as_integer()), 0)
         for i in range(HISTOGRAM_SIZE)
     ]
+
+
+def rollup_for(group_by: str, project_id: uuid.UUID | None) -> Any:
+    """The smallest rollup that answers the report: the totals unless it needs projects."""
+    if project_id is None and group_by != "project":
+        return UsageDailyTotal
+    return UsageDaily
 
 
 def usage_by_group(
     group_by: str, first: dt.date, last: dt.date, project_id: uuid.UUID | None
 ) -> Select[Any]:
     """One row per group: key, the ``SUM_COLUMNS`` sums, then each histogram slot."""
-    key = GROUP_COLUMNS[group_by]
-    sums = [func.coalesce(func.sum(getattr(UsageDaily, name)), 0) for name in SUM_COLUMNS]
+    rollup = rollup_for(group_by, project_id)
+    key = getattr(rollup, GROUP_COLUMNS[group_by])
+    sums = [func.coalesce(func.sum(getattr(rollup, name)), 0) for name in SUM_COLUMNS]
     stmt = (
-        select(key, *sums, *_histogram_sums())
-        .where(UsageDaily.day >= first, UsageDaily.day <= last)
+        select(key, *sums, *_histogram_sums(rollup))
+        .where(rollup.day >= first, rollup.day <= last)
         .group_by(key)
         .order_by(key)
     )
@@ -96,8 +107,10 @@ def usage_by_group(
 
 
 def summary_usage(today: dt.date, month_start: dt.date) -> Select[Any]:
-    """Requests, cost, tokens and errors for today and for the month so far."""
-    is_today = UsageDaily.day == today
+    """Requests, cost, tokens and errors for today and for the month so far (every
+    project, so from ``usage_daily_totals``)."""
+    rollup = UsageDailyTotal
+    is_today = rollup.day == today
 
     def today_sum(column: Any) -> Any:
         return func.coalesce(func.sum(case((is_today, column), else_=0)), 0)
@@ -105,9 +118,9 @@ def summary_usage(today: dt.date, month_start: dt.date) -> Select[Any]:
     def month_sum(column: Any) -> Any:
         return func.coalesce(func.sum(column), 0)
 
-    columns = (UsageDaily.requests, UsageDaily.cost_usd, UsageDaily.total_tokens, UsageDaily.errors)
+    columns = (rollup.requests, rollup.cost_usd, rollup.total_tokens, rollup.errors)
     return select(*[today_sum(c) for c in columns], *[month_sum(c) for c in columns]).where(
-        UsageDaily.day >= month_start, UsageDaily.day <= today
+        rollup.day >= month_start, rollup.day <= today
     )
 
 

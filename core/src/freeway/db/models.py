@@ -144,7 +144,23 @@ class UsageLog(Base):
     endpoint: Mapped[str] = mapped_column(String(32), default="chat")
 
 
-class UsageDaily(Base):
+class _UsageCounters:
+    """The additive counters of the two usage rollups (``usage_daily`` and
+    ``usage_daily_totals``)."""
+
+    requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    cancelled: Mapped[int] = mapped_column(BigInteger, default=0)
+    fallbacks: Mapped[int] = mapped_column(BigInteger, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_ms_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_histogram: Mapped[list[int]] = mapped_column(JSONType, default=list)
+
+
+class UsageDaily(_UsageCounters, Base):
     """Rollup of usage_logs per UTC day, project, model and provider.
 
     ``latency_histogram`` holds counts per latency bucket (ms upper bounds in
@@ -158,20 +174,26 @@ class UsageDaily(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
     model: Mapped[str] = mapped_column(String(255), primary_key=True)
     provider: Mapped[str] = mapped_column(String(64), primary_key=True)
-    requests: Mapped[int] = mapped_column(BigInteger, default=0)
-    errors: Mapped[int] = mapped_column(BigInteger, default=0)
-    cancelled: Mapped[int] = mapped_column(BigInteger, default=0)
-    fallbacks: Mapped[int] = mapped_column(BigInteger, default=0)
-    prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
-    completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
-    total_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
-    latency_ms_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    latency_histogram: Mapped[list[int]] = mapped_column(JSONType, default=list)
 
 
-# The UsageDaily counters that add up across records (the usage sink increments them,
-# analytics sums them); latency_histogram adds slot by slot.
+class UsageDailyTotal(_UsageCounters, Base):
+    """``usage_daily`` summed over projects: one row per UTC day, model and provider.
+
+    Reports over every project read this table (about 1/projects the rows).  The usage
+    sink updates it in the same transaction as ``usage_daily``, with the same rule
+    (records without a project are in neither), so it always equals ``usage_daily``
+    summed over ``project_id``.
+    """
+
+    __tablename__ = "usage_daily_totals"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    model: Mapped[str] = mapped_column(String(255), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+# The counters of both rollups that add up across records (the usage sink increments
+# them, analytics sums them); latency_histogram adds slot by slot.
 USAGE_DAILY_SUMS = (
     "requests",
     "errors",

@@ -1,10 +1,13 @@
 """The built-in usage sinks: the database (default) and a JSON-lines file.
 
 :class:`DatabaseSink` writes one batch in one transaction: a bulk insert into
-``usage_logs`` and an upsert into ``usage_daily`` whose counters are added in SQL
+``usage_logs`` and an upsert into each rollup whose counters are added in SQL
 (``ON CONFLICT … DO UPDATE SET requests = usage_daily.requests + excluded.requests``,
 the latency histogram merged element-wise), so any number of replicas can write the
-same day/project/model/provider row and every count stays exact.
+same row and every count stays exact.  The rollups are ``usage_daily`` (per UTC day,
+project, model, provider) and ``usage_daily_totals`` (the same summed over projects,
+for reports over every project); records without a project are in neither, so the
+totals always equal ``usage_daily`` summed over ``project_id``.
 """
 
 from __future__ import annotations
@@ -20,26 +23,27 @@ import msgspec
 from sqlalchemy import Table, insert, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 
-from freeway.db.models import USAGE_DAILY_SUMS, UsageDaily, UsageLog
-from freeway.usage.buckets import HISTOGRAM_SIZE, bucket_index
+from freeway.db.models import USAGE_DAILY_SUMS, UsageDaily, UsageDailyTotal, UsageLog
+from freeway.usage.buckets import HISTOGRAM_SIZE, add_histograms, bucket_index
 from freeway.usage.records import UsageRecord
 
 log = logging.getLogger(__name__)
 
 _ADDED = USAGE_DAILY_SUMS
 
-# Element-wise sum of the stored and the incoming histogram (either may be shorter).
+# Element-wise sum of the stored and the incoming histogram (either may be shorter);
+# {table} is the rollup's table name.
 _PG_HISTOGRAM = """COALESCE((
   SELECT jsonb_agg(COALESCE(a.v::bigint, 0) + COALESCE(b.v::bigint, 0)
                    ORDER BY COALESCE(a.i, b.i))
-  FROM jsonb_array_elements_text(usage_daily.latency_histogram) WITH ORDINALITY AS a(v, i)
+  FROM jsonb_array_elements_text({table}.latency_histogram) WITH ORDINALITY AS a(v, i)
   FULL JOIN jsonb_array_elements_text(excluded.latency_histogram) WITH ORDINALITY AS b(v, i)
     ON a.i = b.i
 ), '[]'::jsonb)"""
 _SQLITE_HISTOGRAM = """(
   SELECT json_group_array(v) FROM (
     SELECT COALESCE(a.value, 0) + COALESCE(b.value, 0) AS v
-    FROM json_each(usage_daily.latency_histogram) AS a
+    FROM json_each({table}.latency_histogram) AS a
     FULL JOIN json_each(excluded.latency_histogram) AS b ON a.key = b.key
     ORDER BY COALESCE(a.key, b.key)
   )
@@ -107,11 +111,35 @@ def daily_rows(batch: list[UsageRecord]) -> list[dict[str, Any]]:
         row["cost_usd"] += record.cost_usd
         row["latency_ms_sum"] += record.latency_ms
         row["latency_histogram"][bucket_index(record.latency_ms)] += 1
-    return list(groups.values())
+    return sorted(
+        groups.values(), key=lambda r: (r["day"], r["project_id"], r["model"], r["provider"])
+    )
 
 
-def _upsert(dialect: str) -> Any:
-    table: Table = UsageDaily.__table__  # type: ignore[assignment]
+def total_rows(daily: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``daily_rows`` summed over projects: one row per (UTC day, model, provider)."""
+    groups: dict[tuple[dt.date, str, str], dict[str, Any]] = {}
+    for row in daily:
+        key = (row["day"], row["model"], row["provider"])
+        total = groups.get(key)
+        if total is None:
+            total = {name: row[name] for name in _ADDED}
+            total.update(day=key[0], model=key[1], provider=key[2])
+            total["latency_histogram"] = list(row["latency_histogram"])
+            groups[key] = total
+            continue
+        for name in _ADDED:
+            total[name] += row[name]
+        total["latency_histogram"] = add_histograms(
+            total["latency_histogram"], row["latency_histogram"]
+        )
+    # One key order for every writer, so concurrent upserts lock rows in the same order.
+    return [groups[key] for key in sorted(groups)]
+
+
+def _upsert(dialect: str, model: Any, keys: tuple[str, ...]) -> Any:
+    """The additive upsert of one rollup table (``model``) on its primary ``keys``."""
+    table: Table = model.__table__
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(table)
         histogram = _PG_HISTOGRAM
@@ -121,20 +149,20 @@ def _upsert(dialect: str) -> Any:
     else:
         raise NotImplementedError(f"usage rollup does not support the {dialect} dialect")
     updates = {name: table.c[name] + stmt.excluded[name] for name in _ADDED}
-    updates["latency_histogram"] = literal_column(histogram)
-    return stmt.on_conflict_do_update(
-        index_elements=["day", "project_id", "model", "provider"], set_=updates
-    )
+    updates["latency_histogram"] = literal_column(histogram.format(table=table.name))
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
 class DatabaseSink:
-    """The default sink: ``usage_logs`` rows and the ``usage_daily`` rollup."""
+    """The default sink: ``usage_logs`` rows and the ``usage_daily`` and
+    ``usage_daily_totals`` rollups."""
 
     name = "database"
 
     def __init__(self) -> None:
         self._db: Any = None
         self._upsert: Any = None
+        self._upsert_totals: Any = None
 
     async def start(self, gateway: Any) -> None:
         """Use the gateway's database."""
@@ -143,10 +171,11 @@ class DatabaseSink:
     def bind(self, db: Any) -> None:
         """Write to ``db`` (a :class:`freeway.db.engine.Database`)."""
         self._db = db
-        self._upsert = _upsert(db.dialect)
+        self._upsert = _upsert(db.dialect, UsageDaily, ("day", "project_id", "model", "provider"))
+        self._upsert_totals = _upsert(db.dialect, UsageDailyTotal, ("day", "model", "provider"))
 
     async def write(self, batch: list[UsageRecord]) -> None:
-        """Insert the batch and update the rollup, in one transaction."""
+        """Insert the batch and update both rollups, in one transaction."""
         if self._db is None:
             raise RuntimeError("database sink used before start()")
         rows = [log_row(r) for r in batch]
@@ -155,6 +184,7 @@ class DatabaseSink:
             await conn.execute(insert(UsageLog), rows)
             if daily:
                 await conn.execute(self._upsert, daily)
+                await conn.execute(self._upsert_totals, total_rows(daily))
 
 
 class JsonlSink:
