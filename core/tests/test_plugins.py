@@ -216,4 +216,5 @@ def test_cli_plugins_lists_providers_enabled_by_their_keys(tmp_path):
     for name in BUNDLED - {"panel", "groq"}:
         assert rows[name]["enabled"] is False, name
         assert rows[name]["reason"] == f"no {name.upper()}_API_KEY", name
+    assert "freeway_routes" in rows["panel"]["hooks"] and rows["panel"]["enabled"]
     assert "gsk-test" not in listing.stdout
