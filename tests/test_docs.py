@@ -64,3 +64,15 @@ def test_every_hook_is_exercised_by_a_test():
     texts = [path.read_text() for path in test_files]
     missing = [hook for hook in HOOKS if not any(hook in text for text in texts)]
     assert not missing, missing
+
+
+def test_relative_links_in_the_docs_resolve():
+    broken = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            path = target.split("#", 1)[0]
+            if not path or target.startswith(("http://", "https://", "mailto:")):
+                continue
+            if not (page.parent / path).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert not broken, broken
