@@ -153,6 +153,21 @@ async def test_fixture_upstream_routes_by_method_path_and_stream_flag() -> None:
     assert upstream.body(1) == {"stream": True}
 
 
+async def test_fixture_upstream_routes_by_query_parameter() -> None:
+    upstream = FixtureUpstream(
+        FIXTURES,
+        {"GET /models": "models.json", "GET /models?page_token": "chat.json"},
+    )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(upstream)) as client:
+        first = await client.get("http://u/v1/models")
+        second = await client.get("http://u/v1/models", params={"page_token": "p2"})
+        empty = await client.get("http://u/v1/models", params={"page_token": ""})
+    assert "data" in first.json()
+    assert second.json()["object"] == "chat.completion"
+    assert "data" in empty.json()  # an empty token is no token
+    assert len(upstream.requests) == 3
+
+
 # --- the contract, run against the generic adapter ---------------------------------
 
 

@@ -246,11 +246,14 @@ class FixtureUpstream:
     ``routes`` maps ``"METHOD /path/suffix"`` to a file name in ``directory``; the
     longest matching suffix of the request path wins.  Add ``" stream"`` to a key
     to use it only when the JSON body has ``"stream": true`` (for upstreams that
-    stream on the same path).  ``.sse`` files are sent as ``text/event-stream``,
-    everything else as JSON.  Every request is kept in ``requests``::
+    stream on the same path), and ``?param`` to the path to use it only when the
+    request carries that query parameter (a second page of a paged listing).
+    ``.sse`` files are sent as ``text/event-stream``, everything else as JSON.  Every
+    request is kept in ``requests``::
 
         FixtureUpstream(Path(__file__).parent / "fixtures", {
             "GET /models": "models.json",
+            "GET /models?page_token": "models_page2.json",
             "POST /chat/completions": "chat.json",
             "POST /chat/completions stream": "chat_stream.sse",
         })
@@ -258,21 +261,26 @@ class FixtureUpstream:
 
     def __init__(self, directory: Path | str, routes: dict[str, str]) -> None:
         self.directory = Path(directory)
-        self.routes: list[tuple[str, str, bool, str]] = []
+        # (method, path suffix, needs stream, needed query parameter, file)
+        self.routes: list[tuple[str, str, bool, str, str]] = []
         for key, file in routes.items():
             method, _, rest = key.partition(" ")
-            path, _, flag = rest.partition(" ")
-            self.routes.append((method.upper(), path, flag == "stream", file))
-        self.routes.sort(key=lambda r: (len(r[1]), r[2]), reverse=True)
+            target, _, flag = rest.partition(" ")
+            path, _, param = target.partition("?")
+            self.routes.append((method.upper(), path, flag == "stream", param, file))
+        # Longest suffix first; at equal length, the conditional routes first.
+        self.routes.sort(key=lambda r: (len(r[1]), r[2], bool(r[3])), reverse=True)
         self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         streaming = _wants_stream(request)
         path = request.url.path
-        for method, suffix, stream_only, file in self.routes:
+        for method, suffix, stream_only, param, file in self.routes:
             if method == request.method and path.endswith(suffix):
                 if stream_only and not streaming:
+                    continue
+                if param and not request.url.params.get(param):
                     continue
                 return self.file_response(file)
         return httpx.Response(404, json={"error": {"message": f"no fixture for {path}"}})

@@ -27,16 +27,11 @@ class CohereUpstream(FixtureUpstream):
             FIXTURES,
             {
                 "GET /v1/models": "models_page1.json",
+                "GET /v1/models?page_token": "models_page2.json",
                 "POST /v2/chat": chat,
                 "POST /v2/chat stream": stream,
             },
         )
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.params.get("page_token"):
-            self.requests.append(request)
-            return self.file_response("models_page2.json")
-        return super().__call__(request)
 
 
 @pytest.fixture

@@ -27,16 +27,11 @@ class GeminiUpstream(FixtureUpstream):
             FIXTURES,
             {
                 "GET /models": "models_page1.json",
+                "GET /models?pageToken": "models_page2.json",
                 "POST :generateContent": chat,
                 "POST :streamGenerateContent": stream,
             },
         )
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.params.get("pageToken"):
-            self.requests.append(request)
-            return self.file_response("models_page2.json")
-        return super().__call__(request)
 
 
 @pytest.fixture
