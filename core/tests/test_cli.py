@@ -8,6 +8,12 @@ import sys
 
 import pytest
 
+from freeway.app import collect_providers, preflight
+from freeway.errors import ConfigError
+from freeway.hookspecs import hookimpl
+from freeway.plugins import get_plugin_manager
+from freeway.testing import FakeProvider
+
 
 def run_freeway(tmp_path, *args, **env):
     environ = {
@@ -49,3 +55,16 @@ def test_version_and_config_mask_secrets(tmp_path):
     assert config.returncode == 0
     assert "k" * 40 not in config.stdout and "sk-secret-value" not in config.stdout
     assert '"admin_api_key": "***"' in config.stdout
+
+
+def test_two_providers_with_one_name_stop_startup(make_settings):
+    class Twins:
+        @hookimpl
+        def freeway_providers(self, settings):
+            return [FakeProvider("twin"), FakeProvider("twin")]
+
+    settings = make_settings()
+    pm = get_plugin_manager(settings, extra_plugins=[("twins", Twins())])
+    with pytest.raises(ConfigError, match="two providers are named 'twin'"):
+        collect_providers(pm, settings)
+    preflight(settings)  # the installed plugins alone are fine

@@ -42,14 +42,19 @@ log = logging.getLogger("freeway")
 SKIP_MIGRATE_ENV = "FREEWAY_SKIP_MIGRATE"
 
 
-def load_providers(gw: Gateway) -> None:
-    """Collect provider adapters from every plugin; names must be unique."""
+def collect_providers(pm: pluggy.PluginManager, settings: Settings) -> dict[str, Any]:
+    """Provider adapters from every plugin, by name; two with one name is a ConfigError."""
     providers: dict[str, Any] = {}
-    for provider in call_list_hook(gw.pm, "freeway_providers", settings=gw.settings):
+    for provider in call_list_hook(pm, "freeway_providers", settings=settings):
         if provider.name in providers:
             raise ConfigError(f"two providers are named {provider.name!r}; rename one")
         providers[provider.name] = provider
-    gw.providers = providers
+    return providers
+
+
+def load_providers(gw: Gateway) -> None:
+    """Attach every plugin's provider adapters to the gateway."""
+    gw.providers = collect_providers(gw.pm, gw.settings)
 
 
 def preflight(settings: Settings) -> None:
@@ -65,10 +70,7 @@ def preflight(settings: Settings) -> None:
     load_backends(pm, settings)
     collect_rankers(pm, settings)
     collect_jobs(pm)
-    names = [p.name for p in call_list_hook(pm, "freeway_providers", settings=settings)]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise ConfigError(f"two providers are named {duplicates[0]!r}; rename one")
+    collect_providers(pm, settings)
 
 
 async def _startup(gw: Gateway) -> None:
