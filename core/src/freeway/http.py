@@ -8,6 +8,8 @@ client; they hand adapters an ``httpx.AsyncClient(transport=httpx.MockTransport(
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from freeway.settings import Settings
@@ -27,6 +29,28 @@ def build_client(settings: Settings) -> httpx.AsyncClient:
     else:
         transport = httpx.AsyncHTTPTransport(limits=LIMITS)
     return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
+
+
+async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """Send ``request`` through ``client``'s transport; the body is left unread.
+
+    ``AsyncClient.send`` wraps every call in work Freeway never uses (auth flows,
+    redirect handling, event hooks, an elapsed timer, an INFO log line) and a cookie
+    jar that would carry one upstream's cookies into every later call, whichever
+    project made it.  On the proxied path that machinery cost about a third of an
+    upstream call (``docs/performance.md``), so adapters call the transport the client
+    would pick (proxy mounts included) with the client's timeouts.  The caller reads
+    the body (``aread()``/``aiter_bytes()``) and must ``aclose()`` the response.
+    """
+    if client.is_closed:
+        raise RuntimeError("the HTTP client is closed")
+    extensions: dict[str, Any] = request.extensions
+    if "timeout" not in extensions:
+        extensions["timeout"] = client.timeout.as_dict()
+    transport = client._transport_for_url(request.url)
+    response = await transport.handle_async_request(request)
+    response.request = request
+    return response
 
 
 def shared_client(settings: Settings) -> httpx.AsyncClient:

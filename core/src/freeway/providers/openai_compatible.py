@@ -32,6 +32,7 @@ import httpx
 import msgspec
 
 from freeway.errors import ProviderError, ProviderUnavailable, UpstreamBadRequest
+from freeway.http import send
 from freeway.providers.sse import aiter_sse
 from freeway.providers.types import (
     ChatChunk,
@@ -100,6 +101,7 @@ class OpenAICompatibleProvider:
         self.client = client
         self.models = list(models) if models else None
         self.extra_headers = dict(headers or {})
+        self._endpoints: dict[str, httpx.URL] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, base_url={self.base_url!r})"
@@ -109,6 +111,22 @@ class OpenAICompatibleProvider:
     def url(self, path: str) -> str:
         """Absolute URL of an endpoint below ``base_url`` (``path`` starts with ``/``)."""
         return self.base_url + path
+
+    def endpoint(self, path: str) -> httpx.URL:
+        """``url(path)`` parsed once: URL parsing is a measurable part of a call."""
+        url = self._endpoints.get(path)
+        if url is None:
+            url = self._endpoints[path] = httpx.URL(self.url(path))
+        return url
+
+    def build_request(
+        self, method: str, path: str, body: bytes | None = None, *, accept: str | None = None
+    ) -> httpx.Request:
+        """The upstream request for ``path`` with ``headers()`` (``accept`` overrides)."""
+        headers = self.headers()
+        if accept is not None:
+            headers["accept"] = accept
+        return httpx.Request(method, self.endpoint(path), headers=headers, content=body)
 
     def headers(self) -> dict[str, str]:
         """Headers of every upstream call: bearer auth, JSON, configured extras."""
@@ -206,12 +224,10 @@ class OpenAICompatibleProvider:
         upstream request.
         """
         body = self.encode_body(self.build_body(request, stream=True))
-        headers = self.headers()
-        headers["accept"] = "text/event-stream"
+        upstream = self.build_request("POST", "/chat/completions", body, accept="text/event-stream")
         with upstream_errors(self.name):
-            async with self.client.stream(
-                "POST", self.url("/chat/completions"), content=body, headers=headers
-            ) as response:
+            response = await send(self.client, upstream)
+            try:
                 await self.check_response(response)
                 async for event in aiter_sse(response.aiter_bytes()):
                     data = event.data
@@ -233,6 +249,8 @@ class OpenAICompatibleProvider:
                         yield usage_chunk(chunk, usage)
                     else:
                         yield chunk
+            finally:
+                await response.aclose()
 
     def parse_chunk(self, data: Any) -> ChatChunk | None:
         """One stream ``data:`` object as a :class:`ChatChunk`; ``None`` skips it."""
@@ -284,17 +302,20 @@ class OpenAICompatibleProvider:
 
     async def get_json(self, path: str) -> Any:
         """``GET`` an endpoint and decode its JSON, mapping every failure."""
-        with upstream_errors(self.name):
-            response = await self.client.get(self.url(path), headers=self.headers())
-            await self.check_response(response)
-            return self.decode(response.content)
+        return await self._call(self.build_request("GET", path))
 
     async def post_json(self, path: str, body: bytes) -> Any:
         """``POST`` JSON bytes and decode the JSON answer, mapping every failure."""
+        return await self._call(self.build_request("POST", path, body))
+
+    async def _call(self, upstream: httpx.Request) -> Any:
         with upstream_errors(self.name):
-            response = await self.client.post(self.url(path), content=body, headers=self.headers())
-            await self.check_response(response)
-            return self.decode(response.content)
+            response = await send(self.client, upstream)
+            try:
+                await self.check_response(response)
+                return self.decode(await response.aread())
+            finally:
+                await response.aclose()
 
     def decode(self, raw: bytes | str) -> Any:
         """Decode upstream JSON; garbage is the upstream's fault (retryable)."""

@@ -8,6 +8,7 @@ A dated snapshot id (``gpt-4o-2024-08-06``, ``gpt-4-0613``) takes its family's r
 
 from __future__ import annotations
 
+import functools
 import re
 
 import msgspec
@@ -64,8 +65,11 @@ IMAGE_MODELS = frozenset({"gpt-image-1", "dall-e-3", "dall-e-2"})
 _SNAPSHOT = re.compile(r"(-\d{4}(-\d{2}-\d{2})?)?(-preview)?")
 
 
+@functools.lru_cache(maxsize=4096)
 def family_of(model_id: str) -> str | None:
-    """The price-table family of ``model_id`` (longest match), or ``None``."""
+    """The price-table family of ``model_id`` (longest match), or ``None``.
+
+    Cached: it runs on every proxied request (reasoning-model check)."""
     matches = [
         family
         for family in PRICES
