@@ -32,7 +32,7 @@ import httpx
 import msgspec
 
 from freeway.errors import ProviderError, ProviderUnavailable, UpstreamBadRequest
-from freeway.http import send
+from freeway.http import build_request, iter_body, read_body, send
 from freeway.providers.sse import aiter_sse
 from freeway.providers.types import (
     ChatChunk,
@@ -126,7 +126,7 @@ class OpenAICompatibleProvider:
         headers = self.headers()
         if accept is not None:
             headers["accept"] = accept
-        return httpx.Request(method, self.endpoint(path), headers=headers, content=body)
+        return build_request(method, self.endpoint(path), headers, body)
 
     def headers(self) -> dict[str, str]:
         """Headers of every upstream call: bearer auth, JSON, configured extras."""
@@ -229,7 +229,7 @@ class OpenAICompatibleProvider:
             response = await send(self.client, upstream)
             try:
                 await self.check_response(response)
-                async for event in aiter_sse(response.aiter_bytes()):
+                async for event in aiter_sse(iter_body(response)):
                     data = event.data
                     if data == "[DONE]":
                         return
@@ -313,7 +313,7 @@ class OpenAICompatibleProvider:
             response = await send(self.client, upstream)
             try:
                 await self.check_response(response)
-                return self.decode(await response.aread())
+                return self.decode(await read_body(response))
             finally:
                 await response.aclose()
 
