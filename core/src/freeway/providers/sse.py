@@ -35,15 +35,28 @@ class SSEParser:
 
     def feed(self, text: str) -> list[SSEEvent]:
         """Add decoded text; return the events completed by it."""
+        return list(self.events(text))
+
+    def events(self, text: str) -> Iterator[SSEEvent]:
+        """Add decoded text; yield the events it completes, each as soon as it is
+        parsed (a relay can forward the first event before the rest are parsed)."""
         if not text:
             # An empty piece (an empty chunk, or bytes that end inside a UTF-8
             # character) must not forget a CR waiting for its LF.
-            return []
+            return
         if self._pending_cr and text.startswith("\n"):
             text = text[1:]  # the \n of a \r\n split across chunks
         self._pending_cr = False
-        self._buffer += text
-        events: list[SSEEvent] = []
+        buffer = self._buffer + text
+        if "\r" not in buffer:
+            # The common case (LF-only upstreams): one split in C, no re-slicing.
+            *lines, self._buffer = buffer.split("\n")
+            for line in lines:
+                event = self._line(line)
+                if event is not None:
+                    yield event
+            return
+        self._buffer = buffer
         while True:
             cut = _line_end(self._buffer)
             if cut is None:
@@ -54,8 +67,7 @@ class SSEParser:
                 self._pending_cr = True
             event = self._line(line)
             if event is not None:
-                events.append(event)
-        return events
+                yield event
 
     def close(self) -> list[SSEEvent]:
         """End of stream: a final event without its blank line is still dispatched."""
@@ -123,7 +135,7 @@ async def aiter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[SSEEvent]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     parser = SSEParser()
     async for chunk in chunks:
-        for event in parser.feed(decoder.decode(chunk)):
+        for event in parser.events(decoder.decode(chunk)):
             yield event
     for event in parser.feed(decoder.decode(b"", final=True)):
         yield event

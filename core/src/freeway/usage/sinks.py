@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import uuid
 from pathlib import Path
@@ -50,7 +51,9 @@ _SQLITE_HISTOGRAM = """(
 )"""
 
 
+@functools.lru_cache(maxsize=1024)
 def _uuid(value: str | None) -> uuid.UUID | None:
+    # Cached: a batch holds hundreds of records of a handful of projects.
     if value is None:
         return None
     try:
