@@ -6,13 +6,15 @@ a bare proxy.  ``FREEWAY_HTTP_TRANSPORT=httpx`` switches back.  Tests hand adapt
 an ``httpx.AsyncClient(transport=httpx.MockTransport(...))`` instead.
 
 On the proxied path adapters build requests with :func:`build_request`, send them with
-:func:`send` and read them with :func:`read_body` / :func:`iter_body`: the same httpx
-objects, a fraction of the per-call work of ``client.post`` (``docs/performance.md``).
+:func:`send` (or :func:`fetch` / :func:`stream`) and read them with :func:`read_body` /
+:func:`iter_body`: the same httpx objects, a fraction of the per-call work of
+``client.post`` (``docs/performance.md``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -95,8 +97,33 @@ async def read_body(response: httpx.Response) -> bytes:
     decodes) passes each read through three layers of generators."""
     stream = response.stream
     if type(stream) is AiohttpStream and "content-encoding" not in response.headers:
-        return await stream.read()
+        body = await stream.read()
+        response._content = body  # what aread() stores: .content and aread() work after
+        return body
     return await response.aread()
+
+
+async def fetch(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """:func:`send`, read the whole body (``response.content``), release the connection."""
+    response = await send(client, request)
+    try:
+        await read_body(response)
+    finally:
+        await response.aclose()
+    return response
+
+
+@asynccontextmanager
+async def stream(
+    client: httpx.AsyncClient, request: httpx.Request
+) -> AsyncIterator[httpx.Response]:
+    """:func:`send` for reading as the body arrives (:func:`iter_body`); the response
+    is closed on exit, which hangs up on an upstream that is still sending."""
+    response = await send(client, request)
+    try:
+        yield response
+    finally:
+        await response.aclose()
 
 
 def iter_body(response: httpx.Response) -> AsyncIterator[bytes]:

@@ -32,7 +32,7 @@ import httpx
 import msgspec
 
 from freeway.errors import ProviderError, ProviderUnavailable, UpstreamBadRequest
-from freeway.http import build_request, iter_body, read_body, send
+from freeway.http import build_request, fetch, iter_body, send
 from freeway.providers.sse import aiter_sse
 from freeway.providers.types import (
     ChatChunk,
@@ -310,12 +310,9 @@ class OpenAICompatibleProvider:
 
     async def _call(self, upstream: httpx.Request) -> Any:
         with upstream_errors(self.name):
-            response = await send(self.client, upstream)
-            try:
-                await self.check_response(response)
-                return self.decode(await read_body(response))
-            finally:
-                await response.aclose()
+            response = await fetch(self.client, upstream)
+            await self.check_response(response)
+            return self.decode(response.content)
 
     def decode(self, raw: bytes | str) -> Any:
         """Decode upstream JSON; garbage is the upstream's fault (retryable)."""

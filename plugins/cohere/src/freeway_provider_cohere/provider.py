@@ -9,6 +9,7 @@ import httpx
 import msgspec
 
 from freeway.errors import ProviderUnavailable, UpstreamBadRequest
+from freeway.http import build_request, fetch, stream
 from freeway.providers.types import (
     ChatChunk,
     ChatRequest,
@@ -67,9 +68,7 @@ class CohereProvider:
         """One ``/v2/chat`` call, translated both ways."""
         body = msgspec.json.encode(to_cohere(request))
         with upstream_errors(PROVIDER):
-            response = await self._client.post(
-                f"{self._base}/v2/chat", content=body, headers=self._headers
-            )
+            response = await fetch(self._client, self._chat_request(body, self._headers))
             return from_cohere(self._checked(response), request.model)
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
@@ -77,9 +76,7 @@ class CohereProvider:
         body = msgspec.json.encode(to_cohere(request, stream=True))
         headers = {**self._headers, "accept": "text/event-stream"}
         with upstream_errors(PROVIDER):
-            async with self._client.stream(
-                "POST", f"{self._base}/v2/chat", content=body, headers=headers
-            ) as response:
+            async with stream(self._client, self._chat_request(body, headers)) as response:
                 if not response.is_success:
                     raise cohere_error(
                         response.status_code, response.headers, await response.aread()
@@ -93,6 +90,9 @@ class CohereProvider:
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP client is shared and owned by the gateway."""
+
+    def _chat_request(self, body: bytes, headers: dict[str, str]) -> httpx.Request:
+        return build_request("POST", httpx.URL(f"{self._base}/v2/chat"), headers, body)
 
     def _checked(self, response: httpx.Response) -> dict[str, Any]:
         if not response.is_success:

@@ -17,6 +17,7 @@ import httpx
 import msgspec
 
 from freeway.errors import ProviderUnavailable
+from freeway.http import iter_body
 from freeway.providers.sse import aiter_sse
 from freeway.providers.types import ChatChunk, ChunkChoice, Delta
 
@@ -27,7 +28,7 @@ _decode = msgspec.json.Decoder(Any).decode
 
 async def cohere_payloads(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
     """The decoded JSON of each SSE event."""
-    async for event in aiter_sse(response.aiter_bytes()):
+    async for event in aiter_sse(iter_body(response)):
         if event.data.strip() in ("", "[DONE]"):
             continue
         try:

@@ -12,6 +12,7 @@ import httpx
 import msgspec
 
 from freeway.errors import ProviderUnavailable, ValidationFailed
+from freeway.http import build_request, fetch, stream
 from freeway.providers.types import (
     ChatChunk,
     ChatRequest,
@@ -83,19 +84,17 @@ class GeminiProvider:
         """One ``generateContent`` call, translated both ways."""
         body = msgspec.json.encode(to_gemini(request))
         with upstream_errors(PROVIDER):
-            response = await self._client.post(
-                self._url(request.model, "generateContent"), content=body, headers=self._headers
+            response = await fetch(
+                self._client, self._request(request.model, "generateContent", body)
             )
             return from_gemini(self._checked(response), request.model)
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """``streamGenerateContent?alt=sse`` as OpenAI chunks (usage chunk last)."""
         body = msgspec.json.encode(to_gemini(request))
-        url = self._url(request.model, "streamGenerateContent")
+        upstream = self._request(request.model, "streamGenerateContent", body, alt="sse")
         with upstream_errors(PROVIDER):
-            async with self._client.stream(
-                "POST", url, params={"alt": "sse"}, content=body, headers=self._headers
-            ) as response:
+            async with stream(self._client, upstream) as response:
                 if not response.is_success:
                     raise gemini_error(
                         response.status_code, response.headers, await response.aread()
@@ -115,12 +114,8 @@ class GeminiProvider:
             "generationConfig": config,
         }
         with upstream_errors(PROVIDER):
-            response = await self._client.post(
-                self._url(request.model, "generateContent"),
-                content=msgspec.json.encode(body),
-                headers=self._headers,
-            )
-            data = self._checked(response)
+            upstream = self._request(request.model, "generateContent", msgspec.json.encode(body))
+            data = self._checked(await fetch(self._client, upstream))
         images = []
         for candidate in data.get("candidates") or []:
             for image in read_parts((candidate.get("content") or {}).get("parts") or []).images:
@@ -138,6 +133,10 @@ class GeminiProvider:
 
     def _url(self, model: str, method: str) -> str:
         return f"{self._base}/models/{model.removeprefix('models/')}:{method}"
+
+    def _request(self, model: str, method: str, body: bytes, **params: str) -> httpx.Request:
+        url = httpx.URL(self._url(model, method), params=params or None)
+        return build_request("POST", url, self._headers, body)
 
     def _checked(self, response: httpx.Response) -> dict[str, Any]:
         if not response.is_success:

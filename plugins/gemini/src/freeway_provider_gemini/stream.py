@@ -17,6 +17,7 @@ import httpx
 import msgspec
 
 from freeway.errors import ProviderUnavailable
+from freeway.http import iter_body, read_body
 from freeway.providers.sse import aiter_sse
 from freeway.providers.types import ChatChunk, ChunkChoice, Delta, Usage
 
@@ -37,11 +38,11 @@ async def gemini_payloads(response: httpx.Response) -> AsyncIterator[dict[str, A
     """The response objects of a stream: SSE events, or a JSON array when the upstream
     ignored ``alt=sse`` (then the body is one progressively written array)."""
     if response.headers.get("content-type", "").startswith("application/json"):
-        data = _decoded(await response.aread())
+        data = _decoded(await read_body(response))
         for item in data if isinstance(data, list) else [data]:
             yield item
         return
-    async for event in aiter_sse(response.aiter_bytes()):
+    async for event in aiter_sse(iter_body(response)):
         if event.data.strip() not in ("", "[DONE]"):
             yield _decoded(event.data)
 
