@@ -120,7 +120,7 @@ class SSERelay:
         assert task is not None
         loop = asyncio.get_running_loop()
         timer = loop.call_at(self.deadline, self._expire, task)
-        watcher = loop.create_task(self._watch(receive, task))
+        watcher: asyncio.Task[None] | None = None
         usage = None
         ttft_ms: float | None = None
         chars = pieces = 0
@@ -155,6 +155,10 @@ class SSERelay:
                 )
                 if ttft_ms is None:
                     ttft_ms = (time.perf_counter() - call.started) * 1000
+                    # Watch for a disconnect from here on: started once the first chunk
+                    # is out, so its cost is not in the time to the first chunk (a
+                    # client that left earlier is seen at once: receive() says so).
+                    watcher = loop.create_task(self._watch(receive, task))
                 chunk = await anext(rest, None)
             self.finished = True
             await send({"type": "http.response.body", "body": DONE, "more_body": False})
@@ -182,7 +186,8 @@ class SSERelay:
         finally:
             self.finished = True
             timer.cancel()
-            watcher.cancel()
+            if watcher is not None:
+                watcher.cancel()
             self._record(usage, status, error_code, ttft_ms, chars, pieces)
             if status != "ok":
                 aclose = getattr(rest, "aclose", None)
