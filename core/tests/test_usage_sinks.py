@@ -46,6 +46,53 @@ async def db(settings, database_url):
     await database.dispose()
 
 
+async def test_logged_rows_read_back_as_the_orm_would_store_them(db):
+    """The sink inserts through the driver; what it stores must read back exactly like
+    an ORM insert of the same values (UUIDs, UTC datetimes, booleans, floats, NULLs)."""
+    records = [
+        record(created_at=dt.datetime(2025, 3, 4, 23, 59, 58, 123456, tzinfo=dt.UTC)),
+        record(
+            project_id=None,
+            model=None,
+            provider=None,
+            status="error",
+            error_code="model_not_found",
+            ttft_ms=None,
+            created_at=dt.datetime(2025, 3, 5, 1, 2, 3, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        ),
+        record(stream=True, ttft_ms=7.25, fallback_count=3, endpoint="images", cost_usd=1e-9),
+        record(request_id="x" * 80, requested_model="m" * 300),  # cut to the column sizes
+    ]
+    sink = DatabaseSink()
+    sink.bind(db)
+    await sink.write(records)
+    fields = [c.name for c in UsageLog.__table__.columns if c.name != "id"]
+    async with db.sessionmaker() as session:
+        stored = (await session.scalars(select(UsageLog).order_by(UsageLog.id))).all()
+        expected = [
+            UsageLog(
+                **{
+                    **{name: getattr(r, name) for name in fields if name != "project_id"},
+                    "project_id": uuid.UUID(r.project_id) if r.project_id else None,
+                    "request_id": r.request_id[:64],
+                    "requested_model": r.requested_model[:255],
+                }
+            )
+            for r in records
+        ]
+        session.add_all(expected)
+        await session.commit()
+        again = (
+            await session.scalars(
+                select(UsageLog).where(UsageLog.id > stored[-1].id).order_by(UsageLog.id)
+            )
+        ).all()
+    as_rows = lambda logs: [{name: getattr(log, name) for name in fields} for log in logs]  # noqa: E731
+    assert as_rows(stored) == as_rows(again)
+    assert stored[1].created_at == dt.datetime(2025, 3, 4, 23, 2, 3, tzinfo=dt.UTC)
+    assert stored[3].request_id == "x" * 64
+
+
 async def daily(db) -> list[UsageDaily]:
     async with db.sessionmaker() as session:
         return list((await session.scalars(select(UsageDaily).order_by(UsageDaily.model))).all())

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, insert, literal_column
+from sqlalchemy import Table, bindparam, insert, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 
 from freeway.db.models import USAGE_DAILY_SUMS, UsageDaily, UsageDailyTotal, UsageLog
@@ -63,27 +63,26 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def log_row(record: UsageRecord) -> dict[str, Any]:
-    """The ``usage_logs`` row of one record."""
-    return {
-        "request_id": record.request_id[:64],
-        "project_id": _uuid(record.project_id),
-        "created_at": record.created_at,
-        "requested_model": record.requested_model[:255],
-        "model": record.model,
-        "provider": record.provider,
-        "prompt_tokens": record.prompt_tokens,
-        "completion_tokens": record.completion_tokens,
-        "total_tokens": record.total_tokens,
-        "cost_usd": record.cost_usd,
-        "latency_ms": record.latency_ms,
-        "ttft_ms": record.ttft_ms,
-        "status": record.status,
-        "error_code": record.error_code,
-        "stream": record.stream,
-        "fallback_count": record.fallback_count,
-        "endpoint": record.endpoint,
-    }
+# The usage_logs columns a record fills (``id`` is the database's), in insert order.
+LOG_COLUMNS = (
+    "request_id",
+    "project_id",
+    "created_at",
+    "requested_model",
+    "model",
+    "provider",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cost_usd",
+    "latency_ms",
+    "ttft_ms",
+    "status",
+    "error_code",
+    "stream",
+    "fallback_count",
+    "endpoint",
+)
 
 
 def daily_rows(batch: list[UsageRecord]) -> list[dict[str, Any]]:
@@ -156,6 +155,74 @@ def _upsert(dialect: str, model: Any, keys: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
+class _LogInsert:
+    """``INSERT INTO usage_logs`` through the driver's ``executemany``.
+
+    The statement is compiled once for the dialect and every value goes through its
+    column type's own bind processor (what SQLAlchemy would apply), without
+    SQLAlchemy's per-row statement machinery: on SQLite that takes about a third off
+    the cost of logging a request (``docs/performance.md``).
+    """
+
+    def __init__(self, dialect: Any) -> None:
+        table: Table = UsageLog.__table__  # type: ignore[assignment]
+        stmt = insert(table).values({name: bindparam(name) for name in LOG_COLUMNS})
+        compiled = stmt.compile(dialect=dialect)
+        if tuple(compiled.positiontup or ()) != LOG_COLUMNS:
+            raise NotImplementedError(f"{dialect.name}: a positional paramstyle is expected")
+        self.sql = compiled.string
+        self.process = {
+            name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) or _same
+            for name in LOG_COLUMNS
+        }
+
+    def rows(self, batch: list[UsageRecord]) -> list[tuple[Any, ...]]:
+        """The driver parameters of ``batch``, in ``LOG_COLUMNS`` order."""
+        process = self.process
+        project_of, created, boolean = (
+            process["project_id"],
+            process["created_at"],
+            process["stream"],
+        )
+        cost, latency, ttft = process["cost_usd"], process["latency_ms"], process["ttft_ms"]
+        projects: dict[str | None, Any] = {}  # a batch holds a handful of projects
+        out = []
+        for r in batch:
+            project = projects.get(r.project_id, _MISSING)
+            if project is _MISSING:
+                parsed = _uuid(r.project_id)
+                project = projects[r.project_id] = None if parsed is None else project_of(parsed)
+            out.append(
+                (
+                    r.request_id[:64],
+                    project,
+                    created(r.created_at),
+                    r.requested_model[:255],
+                    r.model,
+                    r.provider,
+                    r.prompt_tokens,
+                    r.completion_tokens,
+                    r.total_tokens,
+                    cost(r.cost_usd),
+                    latency(r.latency_ms),
+                    None if r.ttft_ms is None else ttft(r.ttft_ms),
+                    r.status,
+                    r.error_code,
+                    boolean(r.stream),
+                    r.fallback_count,
+                    r.endpoint,
+                )
+            )
+        return out
+
+
+_MISSING = object()
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 class DatabaseSink:
     """The default sink: ``usage_logs`` rows and the ``usage_daily`` and
     ``usage_daily_totals`` rollups."""
@@ -164,6 +231,7 @@ class DatabaseSink:
 
     def __init__(self) -> None:
         self._db: Any = None
+        self._insert: _LogInsert | None = None
         self._upsert: Any = None
         self._upsert_totals: Any = None
 
@@ -174,17 +242,18 @@ class DatabaseSink:
     def bind(self, db: Any) -> None:
         """Write to ``db`` (a :class:`freeway.db.engine.Database`)."""
         self._db = db
+        self._insert = _LogInsert(db.engine.dialect)
         self._upsert = _upsert(db.dialect, UsageDaily, ("day", "project_id", "model", "provider"))
         self._upsert_totals = _upsert(db.dialect, UsageDailyTotal, ("day", "model", "provider"))
 
     async def write(self, batch: list[UsageRecord]) -> None:
         """Insert the batch and update both rollups, in one transaction."""
-        if self._db is None:
+        if self._db is None or self._insert is None:
             raise RuntimeError("database sink used before start()")
-        rows = [log_row(r) for r in batch]
+        rows = self._insert.rows(batch)
         daily = daily_rows(batch)
         async with self._db.engine.begin() as conn:
-            await conn.execute(insert(UsageLog), rows)
+            await conn.exec_driver_sql(self._insert.sql, rows)
             if daily:
                 await conn.execute(self._upsert, daily)
                 await conn.execute(self._upsert_totals, total_rows(daily))
