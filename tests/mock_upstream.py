@@ -19,7 +19,8 @@ Scripting (JSON bodies):
   absent = answer normally after the delay).
 * ``POST /_control/stream`` ``{"chunk_delay": s, "words": n}`` — slow, long streams.
 * ``POST /_control/reset`` — forget faults, stats and stream settings.
-* ``GET /_control/stats`` — ``{"requests": {prefix: n}, "cancelled_streams": n}``.
+* ``GET /_control/stats`` — ``{"requests": {prefix: n}, "cancelled_streams": n,
+  "cancelled_requests": n}`` (a delayed answer whose caller hung up during the delay).
 
 Run standalone: ``python tests/mock_upstream.py --port 9000 [--models a,b]``; in a
 test: ``with MockUpstream() as mock: mock.url("openai")``.
@@ -67,12 +68,14 @@ class MockState:
         self.chunk_delay = 0.0
         self.requests: dict[str, int] = {}
         self.cancelled_streams = 0
+        self.cancelled_requests = 0
         self._cache: dict[tuple[str, bool, bool], Any] = {}
 
     def reset(self) -> None:
         self.faults.clear()
         self.requests.clear()
         self.cancelled_streams = 0
+        self.cancelled_requests = 0
         self.chunk_delay = 0.0
         self.words = REPLY.split(" ")
         self._cache.clear()
@@ -288,6 +291,9 @@ class _Connection(asyncio.Protocol):
         if fault is not None:
             if fault.get("delay"):
                 await asyncio.sleep(float(fault["delay"]))
+                if self.closed:  # the caller hung up while we "generated"
+                    state.cancelled_requests += 1
+                    return
             status = int(fault.get("status") or 0)
             if status:
                 extra = b""
@@ -335,7 +341,11 @@ class _Connection(asyncio.Protocol):
                 state._cache.clear()
         elif url.startswith(b"/_control/reset"):
             state.reset()
-        stats = {"requests": state.requests, "cancelled_streams": state.cancelled_streams}
+        stats = {
+            "requests": state.requests,
+            "cancelled_streams": state.cancelled_streams,
+            "cancelled_requests": state.cancelled_requests,
+        }
         return _response(200, _dumps(stats))
 
 

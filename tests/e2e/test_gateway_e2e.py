@@ -235,6 +235,24 @@ def test_a_client_leaving_mid_stream_cancels_upstream_and_is_recorded(server, mo
     assert row["latency_ms"] < 5000
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["completion", "stream-before-first-chunk"])
+def test_a_client_leaving_while_the_upstream_works_hangs_up_on_it(server, mock, stream):
+    """A client that gives up before any byte came back (a slow completion, or a slow
+    first token) makes the gateway close its upstream call and log it as cancelled."""
+    project_id, key = new_key(server)
+    mock.fail("openai", 0, delay=1.2)  # answers after 1.2 s (the gateway waits up to 1.5 s)
+    with pytest.raises(openai.APITimeoutError):
+        ask(client(server, key, timeout=0.5), stream=stream)
+    deadline = time.monotonic() + 5
+    while mock.state.cancelled_requests < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mock.state.cancelled_requests == 1  # the upstream saw the hang-up
+    (row,) = usage_rows(server, project_id, 1)
+    assert (row["status"], row["provider"], row["stream"]) == ("cancelled", "openai", stream)
+    assert row["prompt_tokens"] > 0 and row["completion_tokens"] == 0
+    assert row["latency_ms"] < 1200  # recorded when the client left, not when upstream ended
+
+
 def test_health_ready_lists_both_providers(server):
     body = httpx.get(server.url + "/health/ready").json()
     assert set(body["checks"]["providers"]) == {"openai", "groq"}

@@ -17,12 +17,12 @@ import msgspec
 from litestar import Request, post
 from litestar.types import ASGIApp
 
-from freeway.api.proxy import Call, invalid_body
+from freeway.api.proxy import Call, DisconnectWatch, invalid_body, nothing
 from freeway.api.relay import JSONBody, SSERelay
 from freeway.auth.guards import require_project
 from freeway.errors import FreewayError, ValidationFailed
 from freeway.providers.types import ChatRequest, decode_chat_request
-from freeway.routing import chat_cost
+from freeway.routing import chat_cost, estimate_prompt_tokens
 from freeway.state import gateway_of
 
 _encode = msgspec.json.Encoder().encode
@@ -55,6 +55,7 @@ async def chat_completions(request: Request[Any, Any, Any]) -> ASGIApp:
     await require_project(request)
     gw = gateway_of(request)
     call = Call(gw, request.scope, "chat")
+    watch: DisconnectWatch | None = None
     try:
         chat = _decode(await request.body())
         call.requested_model = chat.model
@@ -63,10 +64,23 @@ async def chat_completions(request: Request[Any, Any, Any]) -> ASGIApp:
         router = gw.router
         candidates = router.candidates(chat.model, chat)
         deadline = asyncio.get_running_loop().time() + gw.settings.request_deadline
-        if chat.stream:
-            first, rest = await router.open_stream(chat, candidates, call.attempt, deadline)
-            return SSERelay(call, chat, first, rest, deadline)
-        response = await router.chat(chat, candidates, call.attempt, deadline)
+        watch = DisconnectWatch(request.receive)
+        try:
+            if chat.stream:
+                first, rest = await router.open_stream(chat, candidates, call.attempt, deadline)
+                return SSERelay(call, chat, first, rest, deadline)
+            response = await router.chat(chat, candidates, call.attempt, deadline)
+        finally:
+            watch.stop()
+    except asyncio.CancelledError:
+        if watch is None or not watch.settle():
+            raise
+        # The client left while the upstream was working; the upstream call is closed.
+        prompt = estimate_prompt_tokens(chat)
+        candidate = call.attempt.candidate
+        cost = chat_cost(candidate.model if candidate else None, prompt, 0)
+        call.record("cancelled", prompt_tokens=prompt, cost_usd=cost)
+        return nothing
     except FreewayError as exc:
         call.annotate(exc)
         call.record_error(exc)

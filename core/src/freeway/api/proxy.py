@@ -6,6 +6,7 @@ Kept small and allocation-light: this runs on every chat and image request.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import Any
@@ -20,6 +21,57 @@ _AT = re.compile(r"\s*-\s*at `\$\.?([^`]*)`$")
 _MISSING = re.compile(r"Object missing required field `([^`]+)`(?: - at `\$\.?([^`]*)`)?")
 
 JSON = "application/json"
+
+#: Seconds before a request starts watching for its client to leave: a quicker upstream
+#: call costs one timer, not a task.  LLM calls that matter (long generations, slow
+#: first tokens) take seconds.
+WATCH_AFTER = 0.25
+
+
+async def nothing(scope: Any, receive: Any, send: Any) -> None:
+    """The ASGI app for a client that is gone: nothing to send."""
+
+
+class DisconnectWatch:
+    """Cancels the current task when the client disconnects while it waits upstream.
+
+    The cancellation closes the upstream response, which hangs up on the provider so it
+    stops generating (and billing).  Use around the upstream call only (the request
+    body must be read already); ``stop()`` it as soon as the call returns.
+    """
+
+    __slots__ = ("_receive", "_task", "_timer", "_watcher", "gone")
+
+    def __init__(self, receive: Any, delay: float = WATCH_AFTER) -> None:
+        self._receive = receive
+        self._task = asyncio.current_task()
+        self._watcher: asyncio.Task[None] | None = None
+        self.gone = False
+        self._timer = asyncio.get_running_loop().call_later(delay, self._start)
+
+    def _start(self) -> None:
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while (await self._receive())["type"] != "http.disconnect":
+            pass
+        if self._task is not None:
+            self.gone = True
+            self._task.cancel()
+
+    def stop(self) -> None:
+        """Stop watching (the upstream call returned or failed)."""
+        self._timer.cancel()
+        if self._watcher is not None:
+            self._watcher.cancel()
+
+    def settle(self) -> bool:
+        """After a ``CancelledError``: ``True`` (and the cancellation consumed) when
+        it was the client leaving, ``False`` when it is a real cancellation."""
+        if not self.gone or self._task is None:
+            return False
+        self._task.uncancel()
+        return True
 
 
 def invalid_body(exc: Exception) -> ValidationFailed:
