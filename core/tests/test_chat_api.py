@@ -122,6 +122,38 @@ async def test_a_chat_completion_answers_with_gateway_headers_and_logs_usage(gat
     assert log.latency_ms > 0
 
 
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(
+    ("reported", "logged"),
+    [
+        (0.0421, 0.0421),  # the provider's own charge wins over catalogue prices
+        (0.0, 0.0),
+        (-1.0, (10 * 1.0 + 3 * 2.0) / 1e6),  # nonsense: catalogue prices instead
+        (float("nan"), (10 * 1.0 + 3 * 2.0) / 1e6),
+    ],
+)
+async def test_a_provider_reported_cost_is_logged_when_sane(gateway, stream, reported, logged):
+    gateway.providers["a"].usage = Usage(
+        prompt_tokens=10, completion_tokens=3, total_tokens=13, cost=reported
+    )
+    key = await gateway.project(name="app")
+    options = {"stream_options": {"include_usage": True}} if stream else {}
+    response = await gateway.chat(key, stream=stream, **options)
+    assert response.status_code == 200
+    (log,) = await gateway.logs()
+    assert log.cost_usd == pytest.approx(logged)
+    # The client sees the tokens, not what the provider charged the gateway.
+    if stream:
+        (usage,) = [
+            e["usage"]
+            for e in map(msgspec.json.decode, sse_events(response.text)[:-1])
+            if e.get("usage")
+        ]
+    else:
+        usage = response.json()["usage"]
+    assert usage["total_tokens"] == 13 and "cost" not in usage
+
+
 async def test_x_api_key_header_works_too(gateway):
     key = await gateway.project(name="app")
     response = await gateway.client.post(

@@ -77,6 +77,7 @@ async def test_reasoning_is_kept_and_extra_fields_do_not_break_parsing(provider)
     assert message.reasoning == "The user asks for the capital of France. That is Paris."
     assert response.id.startswith("gen-")
     assert response.usage.prompt_tokens == 14
+    assert response.usage.cost == pytest.approx(0.0000611)  # what OpenRouter charged, USD
     assert response.usage.completion_tokens_details == {"reasoning_tokens": 13, "image_tokens": 0}
 
 
@@ -150,6 +151,7 @@ async def test_stream_usage_arrives_last_even_when_not_asked(provider, upstream)
     assert upstream.bodies()[0]["stream"] is True
     assert chunks[-1].choices == []
     assert chunks[-1].usage.total_tokens == 23
+    assert chunks[-1].usage.cost == pytest.approx(0.0000236)
     assert all(c.usage is None for c in chunks[:-1])
 
 

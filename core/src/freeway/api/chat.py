@@ -22,7 +22,7 @@ from freeway.api.relay import JSONBody, SSERelay
 from freeway.auth.guards import require_project
 from freeway.errors import FreewayError, ValidationFailed
 from freeway.providers.types import ChatRequest, decode_chat_request
-from freeway.routing import chat_cost, estimate_prompt_tokens
+from freeway.routing import chat_cost, estimate_prompt_tokens, usage_cost
 from freeway.state import gateway_of
 
 _encode = msgspec.json.Encoder().encode
@@ -99,8 +99,9 @@ async def chat_completions(request: Request[Any, Any, Any]) -> ASGIApp:
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             total_tokens=usage.total_tokens,
-            cost_usd=chat_cost(candidate.model, usage.prompt_tokens, usage.completion_tokens),
+            cost_usd=usage_cost(candidate.model, usage),
         )
+        usage.cost = None  # the provider's own charge (OpenRouter) is logged, not passed on
     else:
         call.record()
     return JSONBody(_encode(response), call.headers())

@@ -25,7 +25,7 @@ import msgspec
 from freeway.api.proxy import Call
 from freeway.errors import FreewayError, ProviderTimeout, error_envelope
 from freeway.providers.types import ChatChunk, ChatRequest
-from freeway.routing import chat_cost, estimate_prompt_tokens
+from freeway.routing import chat_cost, estimate_prompt_tokens, usage_cost
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,8 @@ class SSERelay:
         timer = loop.call_at(self.deadline, self._expire, task)
         watcher: asyncio.Task[None] | None = None
         usage = None
+        model = candidate.model
+        cost = 0.0
         ttft_ms: float | None = None
         chars = pieces = 0
         status, error_code = "ok", None
@@ -133,6 +135,9 @@ class SSERelay:
             while chunk is not None:
                 if chunk.usage is not None:
                     usage = chunk.usage
+                    # The provider's own charge (OpenRouter) is logged, not passed on.
+                    cost = usage_cost(model, usage)
+                    usage.cost = None
                     if not include_usage:
                         if not chunk.choices:
                             chunk = await anext(rest, None)
@@ -188,7 +193,7 @@ class SSERelay:
             timer.cancel()
             if watcher is not None:
                 watcher.cancel()
-            self._record(usage, status, error_code, ttft_ms, chars, pieces)
+            self._record(usage, cost, status, error_code, ttft_ms, chars, pieces)
             if status != "ok":
                 aclose = getattr(rest, "aclose", None)
                 if aclose is not None:
@@ -204,6 +209,7 @@ class SSERelay:
     def _record(
         self,
         usage: Any,
+        cost: float,
         status: str,
         error_code: str | None,
         ttft_ms: float | None,
@@ -212,6 +218,7 @@ class SSERelay:
     ) -> None:
         call = self.call
         candidate = call.attempt.candidate
+        model = candidate.model if candidate is not None else None
         if usage is not None:
             prompt = usage.prompt_tokens
             completion = usage.completion_tokens
@@ -222,7 +229,7 @@ class SSERelay:
             prompt = estimate_prompt_tokens(self.chat)
             completion = max(pieces, -(-chars // 4))
             total = prompt + completion
-        cost = chat_cost(candidate.model if candidate is not None else None, prompt, completion)
+            cost = chat_cost(model, prompt, completion)
         call.record(
             status,
             prompt_tokens=prompt,

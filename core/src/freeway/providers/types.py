@@ -68,11 +68,15 @@ _CHAT_FIELDS = frozenset(ChatRequest.__struct_fields__) - {"extra"}
 
 
 class Usage(Struct):
+    """Token counts; ``cost`` is what the provider says it charged, in USD, when it
+    says so (OpenRouter's ``usage.cost``): usage records prefer it to catalogue prices."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
     prompt_tokens_details: dict[str, Any] | None = None
     completion_tokens_details: dict[str, Any] | None = None
+    cost: float | None = None
 
 
 class ChatMessage(Struct, kw_only=True):

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from freeway.routing.breaker import CircuitBreaker
-from freeway.routing.cost import chat_cost, image_cost
+from freeway.routing.cost import chat_cost, image_cost, usage_cost
 from freeway.routing.resolve import Candidate, estimate_prompt_tokens, fit_chat, resolve
 from freeway.routing.router import Attempt, Router
 
@@ -21,4 +21,5 @@ __all__ = [
     "fit_chat",
     "image_cost",
     "resolve",
+    "usage_cost",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from freeway.providers.types import Model
+import math
+
+from freeway.providers.types import Model, Usage
 
 PER_MILLION = 1_000_000
 
@@ -29,3 +31,12 @@ def image_cost(
     if model.image_price:
         cost += images * model.image_price
     return cost
+
+
+def usage_cost(model: Model | None, usage: Usage) -> float:
+    """USD for ``usage``: the provider's own figure when it reports a sane one
+    (``usage.cost``), else the catalogue price of the tokens."""
+    reported = usage.cost
+    if reported is not None and math.isfinite(reported) and reported >= 0:
+        return float(reported)
+    return chat_cost(model, usage.prompt_tokens, usage.completion_tokens)
