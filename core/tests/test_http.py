@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import ssl
 from collections.abc import AsyncIterator
 
 import httpx
 import msgspec
 import pytest
+import trustme
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -230,3 +232,52 @@ async def test_closing_an_unfinished_stream_hangs_up_on_the_upstream(
     await response.aclose()
     # The upstream notices the closed connection: that is what stops its generation.
     await asyncio.wait_for(server.app[GONE].wait(), 5)
+
+
+# --- TLS (every real provider is HTTPS) ---------------------------------------------------
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+async def tls_server(ca: trustme.CA) -> AsyncIterator[TestServer]:
+    async def hello(request: web.Request) -> web.Response:
+        return web.json_response({"scheme": request.scheme})
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    app = web.Application()
+    app.router.add_get("/hello", hello)
+    test_server = TestServer(app)
+    await test_server.start_server(ssl=context)
+    try:
+        yield test_server
+    finally:
+        await test_server.close()
+
+
+async def test_transport_speaks_tls_with_the_trusted_ca(
+    tls_server: TestServer, ca: trustme.CA
+) -> None:
+    verify = ssl.create_default_context()
+    ca.configure_trust(verify)
+    client = httpx.AsyncClient(transport=AiohttpTransport(verify=verify), timeout=5)
+    try:
+        url = str(tls_server.make_url("/hello"))
+        assert url.startswith("https://")
+        _, body = await _get(client, url)
+        assert msgspec.json.decode(body) == {"scheme": "https"}
+    finally:
+        await client.aclose()
+
+
+async def test_transport_refuses_an_untrusted_certificate(tls_server: TestServer) -> None:
+    client = httpx.AsyncClient(transport=AiohttpTransport(), timeout=5)  # system CAs only
+    try:
+        with pytest.raises(httpx.ConnectError, match="(?i)certificate"):
+            await _get(client, str(tls_server.make_url("/hello")))
+    finally:
+        await client.aclose()
