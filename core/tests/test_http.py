@@ -277,7 +277,7 @@ async def test_transport_speaks_tls_with_the_trusted_ca(
 async def test_transport_refuses_an_untrusted_certificate(tls_server: TestServer) -> None:
     client = httpx.AsyncClient(transport=AiohttpTransport(), timeout=5)  # system CAs only
     try:
-        with pytest.raises(httpx.ConnectError, match="(?i)certificate"):
+        with pytest.raises(httpx.ConnectError, match=r"(?i)certificate"):
             await _get(client, str(tls_server.make_url("/hello")))
     finally:
         await client.aclose()
