@@ -76,7 +76,8 @@ async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Respo
     project made it.  On the proxied path that machinery cost about a third of an
     upstream call (``docs/performance.md``), so adapters call the transport the client
     would pick (proxy mounts included) with the client's timeouts.  The caller reads
-    the body (``aread()``/``aiter_bytes()``) and must ``aclose()`` the response.
+    the body (:func:`read_body` / :func:`iter_body`) and must ``aclose()`` the response
+    (:func:`fetch` and :func:`stream` do both).
     """
     if client.is_closed:
         raise RuntimeError("the HTTP client is closed")
