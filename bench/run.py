@@ -24,6 +24,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -358,12 +359,15 @@ def report(results: dict[str, Any]) -> str:
     if other:
         row += f", litellm {results['litellm_peak_rss_mb']:.0f} MB"
     lines.append(row)
-    off = results.get("usage_off")
-    if off:
-        on_rps, off_rps = off["json_c16_on"]["rps"], off["json_c16"]["rps"]
+    usage = results.get("usage_on_off")
+    if usage:
+        on, off = usage["on"], usage["off"]
         lines.append(
-            f"usage logging: on {on_rps:.0f} req/s, off {off_rps:.0f} req/s "
-            f"({(off_rps - on_rps) / off_rps * 100:+.1f}% cost of logging)"
+            f"usage logging (json c16, medians): on {on['rps']:.0f} req/s, "
+            f"off {off['rps']:.0f} req/s ({(off['rps'] - on['rps']) / off['rps'] * 100:+.1f}%"
+            f" throughput); CPU per request on {on['cpu_ms_per_request']:.3f} ms, "
+            f"off {off['cpu_ms_per_request']:.3f} ms "
+            f"({(on['cpu_ms_per_request'] / off['cpu_ms_per_request'] - 1) * 100:+.1f}%)"
         )
     soak = results.get("soak")
     if soak:
@@ -414,7 +418,7 @@ def main() -> None:
                 results["freeway_peak_rss_mb"] = peak_rss_mb(target.pid)  # type: ignore[arg-type]
             if not args.no_usage_off:
                 print("usage logging on vs off (alternating runs):", flush=True)
-                results["usage_off"] = usage_on_off(workdir, mock_url, gateway_cpus, args)
+                results["usage_on_off"] = usage_on_off(workdir, mock_url, gateway_cpus, args)
             if os.environ.get("BENCH_LITELLM") == "1":
                 print("litellm:", flush=True)
                 with litellm(workdir, mock_url, gateway_cpus) as other:
@@ -431,20 +435,47 @@ def main() -> None:
 def usage_on_off(
     workdir: Path, mock_url: str, cpus: str | None, args: argparse.Namespace
 ) -> dict[str, Any]:
-    """json c16 with usage logging on and off, two servers measured alternately so
-    drift in the machine's load hits both alike."""
-    on_runs, off_runs = [], []
+    """json c16 with usage logging on and off: two servers, ``rounds`` paired runs in
+    alternating order (on-off, off-on, …) so drift in the machine's load and any order
+    effect hit both alike; medians of the runs.  Each run's CPU is read after the
+    server's usage queue had time to flush (``usage_flush_interval`` is 1 s), so the
+    database sink's work is counted in the run that caused it, not in the next one."""
+    rounds = max(5, args.repeat)
+    runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
     with (
         freeway(workdir, mock_url, cpus) as on,
         freeway(workdir, mock_url, cpus, FREEWAY_USAGE_SINKS="none") as off,
     ):
-        for _ in range(max(3, args.repeat)):
-            on_runs.append(measure(on, False, 16, args.duration))
-            off_runs.append(measure(off, False, 16, args.duration))
-    best_on = max(on_runs, key=lambda r: r["rps"])
-    best_off = max(off_runs, key=lambda r: r["rps"])
-    print(f"  usage on {best_on['rps']:.0f} req/s, off {best_off['rps']:.0f} req/s", flush=True)
-    return {"json_c16": best_off, "json_c16_on": best_on}
+        servers = {"on": on, "off": off}
+        for i in range(rounds):
+            for name in ("on", "off") if i % 2 == 0 else ("off", "on"):
+                target = servers[name]
+                cpu_before = cpu_seconds(target.pid)  # type: ignore[arg-type]
+                run = measure(target, False, 16, args.duration)
+                time.sleep(1.5)  # let the usage queue flush into this run's CPU
+                answered = run["requests"] * (1 + 0.5 / args.duration)  # warm-up too
+                cpu = cpu_seconds(target.pid) - cpu_before  # type: ignore[arg-type]
+                run["cpu_ms_per_request"] = cpu / answered * 1000
+                runs[name].append(run)
+
+    def median(name: str, key: str) -> float:
+        return float(statistics.median(r[key] for r in runs[name]))
+
+    result = {
+        name: {
+            "rps": median(name, "rps"),
+            "cpu_ms_per_request": median(name, "cpu_ms_per_request"),
+            "runs_rps": [r["rps"] for r in runs[name]],
+        }
+        for name in runs
+    }
+    print(
+        f"  usage on {result['on']['rps']:.0f} req/s, off {result['off']['rps']:.0f} req/s; "
+        f"CPU per request on {result['on']['cpu_ms_per_request']:.3f} ms, "
+        f"off {result['off']['cpu_ms_per_request']:.3f} ms (medians of {rounds})",
+        flush=True,
+    )
+    return result
 
 
 def soak(target: Target, total: int) -> dict[str, Any]:
