@@ -219,6 +219,33 @@ class _LogInsert:
 _MISSING = object()
 
 
+class _Upsert:
+    """A rollup upsert compiled once for the dialect and run through the driver's
+    ``executemany`` (SQLAlchemy cannot cache the compiled ``ON CONFLICT`` statement,
+    so it would compile it for every batch)."""
+
+    def __init__(self, db: Any, model: Any, keys: tuple[str, ...]) -> None:
+        table: Table = model.__table__
+        dialect = db.engine.dialect
+        compiled = _upsert(db.dialect, model, keys).compile(dialect=dialect)
+        if not compiled.positiontup:
+            raise NotImplementedError(f"{dialect.name}: a positional paramstyle is expected")
+        self.sql = compiled.string
+        self.columns = tuple(compiled.positiontup)
+        self.process = tuple(
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) or _same
+            for name in self.columns
+        )
+
+    def params(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """The driver parameters of ``rows`` (dicts by column name)."""
+        pairs = tuple(zip(self.columns, self.process, strict=True))
+        return [
+            tuple(None if row[name] is None else process(row[name]) for name, process in pairs)
+            for row in rows
+        ]
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -232,8 +259,8 @@ class DatabaseSink:
     def __init__(self) -> None:
         self._db: Any = None
         self._insert: _LogInsert | None = None
-        self._upsert: Any = None
-        self._upsert_totals: Any = None
+        self._upsert: _Upsert | None = None
+        self._upsert_totals: _Upsert | None = None
 
     async def start(self, gateway: Any) -> None:
         """Use the gateway's database."""
@@ -243,20 +270,22 @@ class DatabaseSink:
         """Write to ``db`` (a :class:`freeway.db.engine.Database`)."""
         self._db = db
         self._insert = _LogInsert(db.engine.dialect)
-        self._upsert = _upsert(db.dialect, UsageDaily, ("day", "project_id", "model", "provider"))
-        self._upsert_totals = _upsert(db.dialect, UsageDailyTotal, ("day", "model", "provider"))
+        self._upsert = _Upsert(db, UsageDaily, ("day", "project_id", "model", "provider"))
+        self._upsert_totals = _Upsert(db, UsageDailyTotal, ("day", "model", "provider"))
 
     async def write(self, batch: list[UsageRecord]) -> None:
         """Insert the batch and update both rollups, in one transaction."""
-        if self._db is None or self._insert is None:
+        if self._db is None or self._insert is None or self._upsert is None:
             raise RuntimeError("database sink used before start()")
+        assert self._upsert_totals is not None
         rows = self._insert.rows(batch)
         daily = daily_rows(batch)
         async with self._db.engine.begin() as conn:
             await conn.exec_driver_sql(self._insert.sql, rows)
             if daily:
-                await conn.execute(self._upsert, daily)
-                await conn.execute(self._upsert_totals, total_rows(daily))
+                await conn.exec_driver_sql(self._upsert.sql, self._upsert.params(daily))
+                totals = self._upsert_totals.params(total_rows(daily))
+                await conn.exec_driver_sql(self._upsert_totals.sql, totals)
 
 
 class JsonlSink:
