@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from freeway.api.proxy import DisconnectWatch
+from freeway.api.proxy import ClientGone, DisconnectWatch, watched
 
 
 async def test_a_quick_call_never_touches_receive() -> None:
@@ -70,3 +70,20 @@ async def test_a_real_cancellation_is_not_mistaken_for_the_client_leaving() -> N
     task.cancel()  # e.g. the server shutting down
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_watched_turns_the_client_leaving_into_client_gone() -> None:
+    async def receive() -> dict[str, str]:
+        await asyncio.sleep(0.02)
+        return {"type": "http.disconnect"}
+
+    async def handler() -> str:
+        try:
+            await watched(receive, asyncio.sleep(10, "answered"))
+        except ClientGone:
+            return "client left"
+        return "answered"
+
+    task = asyncio.create_task(handler())
+    assert await asyncio.wait_for(task, 2) == "client left"
+    assert task.cancelling() == 0

@@ -17,7 +17,7 @@ import msgspec
 from litestar import Request, post
 from litestar.types import ASGIApp
 
-from freeway.api.proxy import Call, DisconnectWatch, invalid_body, nothing
+from freeway.api.proxy import Call, ClientGone, invalid_body, nothing, watched
 from freeway.api.relay import JSONBody, SSERelay
 from freeway.auth.guards import require_project
 from freeway.errors import FreewayError, ValidationFailed
@@ -55,7 +55,6 @@ async def chat_completions(request: Request[Any, Any, Any]) -> ASGIApp:
     await require_project(request)
     gw = gateway_of(request)
     call = Call(gw, request.scope, "chat")
-    watch: DisconnectWatch | None = None
     try:
         chat = _decode(await request.body())
         call.requested_model = chat.model
@@ -64,17 +63,15 @@ async def chat_completions(request: Request[Any, Any, Any]) -> ASGIApp:
         router = gw.router
         candidates = router.candidates(chat.model, chat)
         deadline = asyncio.get_running_loop().time() + gw.settings.request_deadline
-        watch = DisconnectWatch(request.receive)
-        try:
-            if chat.stream:
-                first, rest = await router.open_stream(chat, candidates, call.attempt, deadline)
-                return SSERelay(call, chat, first, rest, deadline)
-            response = await router.chat(chat, candidates, call.attempt, deadline)
-        finally:
-            watch.stop()
-    except asyncio.CancelledError:
-        if watch is None or not watch.settle():
-            raise
+        if chat.stream:
+            first, rest = await watched(
+                request.receive, router.open_stream(chat, candidates, call.attempt, deadline)
+            )
+            return SSERelay(call, chat, first, rest, deadline)
+        response = await watched(
+            request.receive, router.chat(chat, candidates, call.attempt, deadline)
+        )
+    except ClientGone:
         # The client left while the upstream was working; the upstream call is closed.
         prompt = estimate_prompt_tokens(chat)
         candidate = call.attempt.candidate

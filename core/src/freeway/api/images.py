@@ -13,7 +13,7 @@ import msgspec
 from litestar import Request, post
 from litestar.types import ASGIApp
 
-from freeway.api.proxy import Call, DisconnectWatch, invalid_body, nothing
+from freeway.api.proxy import Call, ClientGone, invalid_body, nothing, watched
 from freeway.api.relay import JSONBody
 from freeway.auth.guards import require_project
 from freeway.errors import FreewayError, ValidationFailed
@@ -47,21 +47,16 @@ async def image_generations(request: Request[Any, Any, Any]) -> ASGIApp:
     await require_project(request)
     gw = gateway_of(request)
     call = Call(gw, request.scope, "images")
-    watch: DisconnectWatch | None = None
     try:
         body = _decode(await request.body())
         call.requested_model = body.model
         await call.check_rate_limit(request.scope["state"]["principal"].project)
         candidates = gw.router.candidates(body.model)
         deadline = asyncio.get_running_loop().time() + gw.settings.request_deadline
-        watch = DisconnectWatch(request.receive)
-        try:
-            response = await gw.router.images(body, candidates, call.attempt, deadline)
-        finally:
-            watch.stop()
-    except asyncio.CancelledError:
-        if watch is None or not watch.settle():
-            raise
+        response = await watched(
+            request.receive, gw.router.images(body, candidates, call.attempt, deadline)
+        )
+    except ClientGone:
         call.record("cancelled")  # the client left; the upstream call is closed
         return nothing
     except FreewayError as exc:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -21,6 +22,8 @@ _AT = re.compile(r"\s*-\s*at `\$\.?([^`]*)`$")
 _MISSING = re.compile(r"Object missing required field `([^`]+)`(?: - at `\$\.?([^`]*)`)?")
 
 JSON = "application/json"
+
+T = TypeVar("T")
 
 #: Seconds before a request starts watching for its client to leave: a quicker upstream
 #: call costs one timer, not a task.  LLM calls that matter (long generations, slow
@@ -72,6 +75,24 @@ class DisconnectWatch:
             return False
         self._task.uncancel()
         return True
+
+
+class ClientGone(Exception):
+    """The client disconnected while the upstream was working (see :func:`watched`)."""
+
+
+async def watched(receive: Any, upstream: Awaitable[T]) -> T:
+    """Await the ``upstream`` call under a :class:`DisconnectWatch`: the client leaving
+    cancels it and raises :class:`ClientGone`; a real cancellation stays one."""
+    watch = DisconnectWatch(receive)
+    try:
+        return await upstream
+    except asyncio.CancelledError:
+        if watch.settle():
+            raise ClientGone from None
+        raise
+    finally:
+        watch.stop()
 
 
 def invalid_body(exc: Exception) -> ValidationFailed:
