@@ -155,30 +155,47 @@ def _upsert(dialect: str, model: Any, keys: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
-class _LogInsert:
-    """``INSERT INTO usage_logs`` through the driver's ``executemany``.
+class _DriverStatement:
+    """A statement compiled once for the dialect and run through the driver's
+    ``executemany``: each value goes through its column type's own bind processor (what
+    SQLAlchemy would apply), without SQLAlchemy's per-execution work — which, for the
+    rollups' ``ON CONFLICT`` upserts, included compiling them anew for every batch (they
+    have no cache key).  ``docs/performance.md`` has the measurements."""
 
-    The statement is compiled once for the dialect and every value goes through its
-    column type's own bind processor (what SQLAlchemy would apply), without
-    SQLAlchemy's per-row statement machinery: on SQLite that takes about a third off
-    the cost of logging a request (``docs/performance.md``).
-    """
+    def __init__(self, stmt: Any, table: Table, dialect: Any) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        if not compiled.positiontup:
+            raise NotImplementedError(f"{dialect.name}: a positional paramstyle is expected")
+        self.sql: str = compiled.string
+        self.columns = tuple(compiled.positiontup)
+        self.process = tuple(
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) or _same
+            for name in self.columns
+        )
+
+    def params(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """The driver parameters of ``rows`` (dicts by column name)."""
+        pairs = tuple(zip(self.columns, self.process, strict=True))
+        return [
+            tuple(None if row[name] is None else process(row[name]) for name, process in pairs)
+            for row in rows
+        ]
+
+
+class _LogInsert(_DriverStatement):
+    """``INSERT INTO usage_logs``, with a row builder that goes straight from records to
+    parameters (one per logged request: this is the sink's hot loop)."""
 
     def __init__(self, dialect: Any) -> None:
         table: Table = UsageLog.__table__  # type: ignore[assignment]
         stmt = insert(table).values({name: bindparam(name) for name in LOG_COLUMNS})
-        compiled = stmt.compile(dialect=dialect)
-        if tuple(compiled.positiontup or ()) != LOG_COLUMNS:
-            raise NotImplementedError(f"{dialect.name}: a positional paramstyle is expected")
-        self.sql = compiled.string
-        self.process = {
-            name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) or _same
-            for name in LOG_COLUMNS
-        }
+        super().__init__(stmt, table, dialect)
+        if self.columns != LOG_COLUMNS:
+            raise NotImplementedError(f"{dialect.name}: unexpected parameter order")
 
     def rows(self, batch: list[UsageRecord]) -> list[tuple[Any, ...]]:
         """The driver parameters of ``batch``, in ``LOG_COLUMNS`` order."""
-        process = self.process
+        process = dict(zip(self.columns, self.process, strict=True))
         project_of, created, boolean = (
             process["project_id"],
             process["created_at"],
@@ -219,33 +236,6 @@ class _LogInsert:
 _MISSING = object()
 
 
-class _Upsert:
-    """A rollup upsert compiled once for the dialect and run through the driver's
-    ``executemany`` (SQLAlchemy cannot cache the compiled ``ON CONFLICT`` statement,
-    so it would compile it for every batch)."""
-
-    def __init__(self, db: Any, model: Any, keys: tuple[str, ...]) -> None:
-        table: Table = model.__table__
-        dialect = db.engine.dialect
-        compiled = _upsert(db.dialect, model, keys).compile(dialect=dialect)
-        if not compiled.positiontup:
-            raise NotImplementedError(f"{dialect.name}: a positional paramstyle is expected")
-        self.sql = compiled.string
-        self.columns = tuple(compiled.positiontup)
-        self.process = tuple(
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) or _same
-            for name in self.columns
-        )
-
-    def params(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        """The driver parameters of ``rows`` (dicts by column name)."""
-        pairs = tuple(zip(self.columns, self.process, strict=True))
-        return [
-            tuple(None if row[name] is None else process(row[name]) for name, process in pairs)
-            for row in rows
-        ]
-
-
 def _same(value: Any) -> Any:
     return value
 
@@ -258,9 +248,8 @@ class DatabaseSink:
 
     def __init__(self) -> None:
         self._db: Any = None
-        self._insert: _LogInsert | None = None
-        self._upsert: _Upsert | None = None
-        self._upsert_totals: _Upsert | None = None
+        # (usage_logs insert, usage_daily upsert, usage_daily_totals upsert)
+        self._statements: tuple[_LogInsert, _DriverStatement, _DriverStatement] | None = None
 
     async def start(self, gateway: Any) -> None:
         """Use the gateway's database."""
@@ -269,23 +258,29 @@ class DatabaseSink:
     def bind(self, db: Any) -> None:
         """Write to ``db`` (a :class:`freeway.db.engine.Database`)."""
         self._db = db
-        self._insert = _LogInsert(db.engine.dialect)
-        self._upsert = _Upsert(db, UsageDaily, ("day", "project_id", "model", "provider"))
-        self._upsert_totals = _Upsert(db, UsageDailyTotal, ("day", "model", "provider"))
+        dialect = db.engine.dialect
+
+        def upsert(model: Any, keys: tuple[str, ...]) -> _DriverStatement:
+            return _DriverStatement(_upsert(db.dialect, model, keys), model.__table__, dialect)
+
+        self._statements = (
+            _LogInsert(dialect),
+            upsert(UsageDaily, ("day", "project_id", "model", "provider")),
+            upsert(UsageDailyTotal, ("day", "model", "provider")),
+        )
 
     async def write(self, batch: list[UsageRecord]) -> None:
         """Insert the batch and update both rollups, in one transaction."""
-        if self._db is None or self._insert is None or self._upsert is None:
+        if self._db is None or self._statements is None:
             raise RuntimeError("database sink used before start()")
-        assert self._upsert_totals is not None
-        rows = self._insert.rows(batch)
+        logs, by_project, totals = self._statements
+        rows = logs.rows(batch)
         daily = daily_rows(batch)
         async with self._db.engine.begin() as conn:
-            await conn.exec_driver_sql(self._insert.sql, rows)
+            await conn.exec_driver_sql(logs.sql, rows)
             if daily:
-                await conn.exec_driver_sql(self._upsert.sql, self._upsert.params(daily))
-                totals = self._upsert_totals.params(total_rows(daily))
-                await conn.exec_driver_sql(self._upsert_totals.sql, totals)
+                await conn.exec_driver_sql(by_project.sql, by_project.params(daily))
+                await conn.exec_driver_sql(totals.sql, totals.params(total_rows(daily)))
 
 
 class JsonlSink:
