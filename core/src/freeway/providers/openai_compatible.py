@@ -32,7 +32,7 @@ import httpx
 import msgspec
 
 from freeway.errors import ProviderError, ProviderUnavailable, UpstreamBadRequest
-from freeway.http import build_request, fetch, iter_body, send
+from freeway.http import build_request, fetch, iter_body, stream
 from freeway.providers.sse import aiter_sse
 from freeway.providers.types import (
     ChatChunk,
@@ -226,8 +226,7 @@ class OpenAICompatibleProvider:
         body = self.encode_body(self.build_body(request, stream=True))
         upstream = self.build_request("POST", "/chat/completions", body, accept="text/event-stream")
         with upstream_errors(self.name):
-            response = await send(self.client, upstream)
-            try:
+            async with stream(self.client, upstream) as response:
                 await self.check_response(response)
                 async for event in aiter_sse(iter_body(response)):
                     data = event.data
@@ -249,8 +248,6 @@ class OpenAICompatibleProvider:
                         yield usage_chunk(chunk, usage)
                     else:
                         yield chunk
-            finally:
-                await response.aclose()
 
     def parse_chunk(self, data: Any) -> ChatChunk | None:
         """One stream ``data:`` object as a :class:`ChatChunk`; ``None`` skips it."""
