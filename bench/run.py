@@ -151,14 +151,19 @@ class Target:
         return build_request(self.url, json.dumps(body).encode(), self.headers)
 
 
+def with_warm_up(requests: int, duration: float) -> float:
+    """Requests answered including the 0.5 s warm-up (gateway CPU covers both, so CPU per
+    request is spread over all of them)."""
+    return requests * (1 + 0.5 / duration)
+
+
 def measure(target: Target, stream: bool, concurrency: int, duration: float) -> dict[str, Any]:
     cpu_before = cpu_seconds(target.pid) if target.pid else 0.0
     result: Result = asyncio.run(
         run_load(target.url, target.request(stream), concurrency, duration)
     )
     cpu = (cpu_seconds(target.pid) - cpu_before) if target.pid else float("nan")
-    # CPU covers warm-up requests too; spread it over every request answered.
-    answered = result.requests * (1 + 0.5 / duration)
+    answered = with_warm_up(result.requests, duration)
     if result.errors:
         print(f"  ! {target.name}: {result.errors} errors, statuses {result.statuses}")
     return {
@@ -453,8 +458,8 @@ def usage_on_off(
                 cpu_before = cpu_seconds(target.pid)  # type: ignore[arg-type]
                 run = measure(target, False, 16, args.duration)
                 time.sleep(1.5)  # let the usage queue flush into this run's CPU
-                answered = run["requests"] * (1 + 0.5 / args.duration)  # warm-up too
                 cpu = cpu_seconds(target.pid) - cpu_before  # type: ignore[arg-type]
+                answered = with_warm_up(run["requests"], args.duration)
                 run["cpu_ms_per_request"] = cpu / answered * 1000
                 runs[name].append(run)
 
