@@ -17,10 +17,10 @@ import msgspec
 from litestar import Request, post
 from litestar.types import ASGIApp
 
-from freeway.api.proxy import Call, ClientGone, invalid_body, nothing, watched
+from freeway.api.proxy import Call, ClientGone, decode_body, nothing, watched
 from freeway.api.relay import JSONBody, SSERelay
 from freeway.auth.guards import require_project
-from freeway.errors import FreewayError, ValidationFailed
+from freeway.errors import ValidationFailed
 from freeway.providers.types import ChatRequest, decode_chat_request
 from freeway.routing import chat_cost, estimate_prompt_tokens, usage_cost
 from freeway.state import gateway_of
@@ -29,10 +29,7 @@ _encode = msgspec.json.Encoder().encode
 
 
 def _decode(body: bytes) -> ChatRequest:
-    try:
-        request = decode_chat_request(body)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise invalid_body(exc) from None
+    request = decode_body(decode_chat_request, body)
     if not request.messages:
         raise ValidationFailed("messages: must contain at least one message", param="messages")
     if not request.model:
@@ -78,12 +75,8 @@ async def chat_completions(request: Request[Any, Any, Any]) -> ASGIApp:
         cost = chat_cost(candidate.model if candidate else None, prompt, 0)
         call.record("cancelled", prompt_tokens=prompt, cost_usd=cost)
         return nothing
-    except FreewayError as exc:
-        call.annotate(exc)
-        call.record_error(exc)
-        raise
     except Exception as exc:
-        call.record_error(exc)
+        call.failed(exc)
         raise
     candidate = call.attempt.candidate
     assert candidate is not None

@@ -13,10 +13,10 @@ import msgspec
 from litestar import Request, post
 from litestar.types import ASGIApp
 
-from freeway.api.proxy import Call, ClientGone, invalid_body, nothing, watched
+from freeway.api.proxy import Call, ClientGone, decode_body, nothing, watched
 from freeway.api.relay import JSONBody
 from freeway.auth.guards import require_project
-from freeway.errors import FreewayError, ValidationFailed
+from freeway.errors import ValidationFailed
 from freeway.providers.types import ImageRequest, decode_image_request
 from freeway.routing import image_cost
 from freeway.state import gateway_of
@@ -25,10 +25,7 @@ _encode = msgspec.json.Encoder().encode
 
 
 def _decode(body: bytes) -> ImageRequest:
-    try:
-        request = decode_image_request(body)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise invalid_body(exc) from None
+    request = decode_body(decode_image_request, body)
     if not request.prompt.strip():
         raise ValidationFailed("prompt: must not be empty", param="prompt")
     if request.n is not None and not 1 <= request.n <= 10:
@@ -59,12 +56,8 @@ async def image_generations(request: Request[Any, Any, Any]) -> ASGIApp:
     except ClientGone:
         call.record("cancelled")  # the client left; the upstream call is closed
         return nothing
-    except FreewayError as exc:
-        call.annotate(exc)
-        call.record_error(exc)
-        raise
     except Exception as exc:
-        call.record_error(exc)
+        call.failed(exc)
         raise
     candidate = call.attempt.candidate
     assert candidate is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -93,6 +93,15 @@ async def watched(receive: Any, upstream: Awaitable[T]) -> T:
         raise
     finally:
         watch.stop()
+
+
+def decode_body(decode: Callable[[bytes], T], body: bytes) -> T:
+    """``decode(body)``; malformed JSON or a field of the wrong shape is a 400 that
+    names the field (:func:`invalid_body`)."""
+    try:
+        return decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise invalid_body(exc) from None
 
 
 def invalid_body(exc: Exception) -> ValidationFailed:
@@ -227,7 +236,12 @@ class Call:
             )
         )
 
-    def record_error(self, exc: BaseException) -> None:
-        """Queue the usage record of a request that failed with ``exc``."""
-        code = exc.code if isinstance(exc, FreewayError) else "server_error"
+    def failed(self, exc: BaseException) -> None:
+        """The request failed with ``exc``: queue its usage record, and give a Freeway
+        error our headers on its way to the client."""
+        if isinstance(exc, FreewayError):
+            self.annotate(exc)
+            code = exc.code
+        else:
+            code = "server_error"
         self.record("error", error_code=code)
